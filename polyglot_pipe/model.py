@@ -1,0 +1,150 @@
+"""The data model: one Document owns the text, Fragments point into it by offset.
+
+Everything here is immutable and stdlib-only, so every stage can import it and
+no stage can change a document behind another's back: stages return new
+documents with ``dataclasses.replace``.
+
+Offsets are Python ``str`` indices (code points), ``end`` exclusive.  JavaScript
+readers of the JSONL must convert: it counts UTF-16 units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+__all__ = ["Edit", "Fragment", "Document", "STATUSES"]
+
+#: Fragment statuses, in the order a fragment moves through them.
+#: "pending" only exists between segmentation and translation.
+STATUSES = ("pending", "ok", "no-pack", "failed", "skipped")
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One repair: ``text[start:end]`` was ``raw_text[raw_start:raw_end]`` before ``repair`` ran.
+
+    Repairs never cross a line break, so line *i* of the raw text is line *i*
+    of the repaired text, and every raw character is still reachable.
+    """
+
+    start: int
+    end: int
+    raw_start: int
+    raw_end: int
+    repair: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A sentence-sized piece of one language and one script.
+
+    ``original`` is the repaired text ``Document.text[start:end]``; it never
+    starts or ends with whitespace.  The whitespace that follows it (up to the
+    next fragment, or the end of the document) is ``space_after``, so the
+    fragments plus their spaces rebuild the document exactly.
+    """
+
+    start: int
+    end: int
+    original: str
+    space_after: str = ""
+    script: str = "Zyyy"
+    lang: str = "und"
+    lang_confidence: float = 0.0
+    english: str | None = None
+    method: str = "none"
+    status: str = "pending"
+    error: str | None = None
+    raw: str | None = None
+    repairs: tuple[str, ...] = ()
+    cached: bool = False
+
+    @property
+    def needs_translation(self) -> bool:
+        return self.status == "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A decoded, repaired text and the fragments that tile it.
+
+    ``raw_text`` is the text as decoded (before repair); ``text`` is after
+    repair; ``edits`` say which spans changed.  ``space_before`` is the
+    whitespace before the first fragment.
+    """
+
+    id: str
+    text: str
+    raw_text: str | None = None
+    encoding: str | None = None
+    edits: tuple[Edit, ...] = ()
+    fragments: tuple[Fragment, ...] = ()
+    space_before: str = ""
+    issues: tuple[str, ...] = ()
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.raw_text is None:
+            object.__setattr__(self, "raw_text", self.text)
+        if self.fragments:
+            _check_tiling(self)
+
+    def rebuild(self) -> str:
+        """The text, put back together from the fragments: proof nothing was lost."""
+        return self.space_before + "".join(f.original + f.space_after for f in self.fragments)
+
+    def replace_fragments(self, fragments) -> "Document":
+        return replace(self, fragments=tuple(fragments))
+
+    def to_records(self) -> list[dict]:
+        return [fragment_record(self, i, f) for i, f in enumerate(self.fragments)]
+
+
+def fragment_record(doc: Document, index: int, frag: Fragment) -> dict:
+    """The JSONL record of one fragment (field names are the public contract)."""
+    record = {
+        "doc": doc.id,
+        "index": index,
+        "start": frag.start,
+        "end": frag.end,
+        "original": frag.original,
+    }
+    if frag.raw is not None and frag.raw != frag.original:
+        record["raw"] = frag.raw
+    record.update(
+        repairs=list(frag.repairs),
+        script=frag.script,
+        lang=frag.lang,
+        lang_confidence=round(frag.lang_confidence, 4),
+        english=frag.english,
+        method=frag.method,
+        status=frag.status,
+    )
+    if frag.error:
+        record["error"] = frag.error
+    if frag.cached:
+        record["cached"] = True
+    if index == 0:
+        record["encoding"] = doc.encoding
+        if doc.space_before:
+            record["space_before"] = doc.space_before
+        if doc.issues:
+            record["doc_issues"] = list(doc.issues)
+    record["space_after"] = frag.space_after
+    return record
+
+
+def _check_tiling(doc: Document) -> None:
+    pos = len(doc.space_before)
+    for frag in doc.fragments:
+        if frag.start != pos:
+            raise ValueError(f"fragment at {frag.start} does not start where the previous ended ({pos})")
+        if doc.text[frag.start : frag.end] != frag.original:
+            raise ValueError(f"fragment {frag.start}:{frag.end} does not match the document text")
+        pos = frag.end + len(frag.space_after)
+    if pos != len(doc.text):
+        raise ValueError(f"fragments end at {pos}, the document at {len(doc.text)}")
+
+
+def as_dict(obj) -> dict:
+    return asdict(obj)
