@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass, field, replace
 __all__ = ["Edit", "Fragment", "Document", "STATUSES"]
 
 #: Fragment statuses, in the order a fragment moves through them.
-#: "pending" only exists between segmentation and translation.
-STATUSES = ("pending", "ok", "no-pack", "failed", "skipped")
+#: "pending" only exists between segmentation and translation; "skipped" marks
+#: foreign fragments of a run without translation; "empty" marks the one record
+#: of a document that holds no text at all.
+STATUSES = ("pending", "ok", "no-pack", "failed", "skipped", "empty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,10 @@ class Document:
         return replace(self, fragments=tuple(fragments))
 
     def to_records(self) -> list[dict]:
+        """One record per fragment; a document with no text gets one "empty" record, so it is never lost."""
+        if not self.fragments:
+            empty = Fragment(0, 0, "", space_after=self.text, english="", method="source", status="empty")
+            return [fragment_record(replace(self, space_before=""), 0, empty)]
         return [fragment_record(self, i, f) for i, f in enumerate(self.fragments)]
 
 

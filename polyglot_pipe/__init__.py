@@ -1,0 +1,19 @@
+"""polyglot_pipe: decode, repair, segment, label and translate multilingual text, offline.
+
+    >>> import polyglot_pipe
+    >>> doc = polyglot_pipe.process("Subscribe\\nЗаголовок открываемого материала")
+    >>> [(f.original, f.lang) for f in doc.fragments]
+    [('Subscribe', 'en'), ('Заголовок открываемого материала', 'ru')]
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .model import Document, Edit, Fragment
+from .pipeline import Pipeline, process
+
+try:
+    __version__ = version("polyglot_pipe")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["Document", "Edit", "Fragment", "Pipeline", "process", "__version__"]

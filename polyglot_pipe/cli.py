@@ -1,0 +1,93 @@
+"""The command line: `polyglot-pipe run|packs|review|show|memory`.
+
+Import stays light (argparse and our own small modules): ctranslate2, torch and
+the rest load only when a command needs them, so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import memory_cli, packs_cli, review
+from .output import WRITERS
+
+__all__ = ["main", "build_parser"]
+
+PROG = "polyglot-pipe"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Decode, repair, segment, label and translate multilingual text, offline.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="process files, folders or stdin into bilingual fragments",
+        description="Process inputs (files, folders searched recursively for text files, or - for stdin) "
+        "and write one record per fragment.",
+    )
+    add_run_arguments(run)
+    run.set_defaults(func=run_command)
+
+    packs = commands.add_parser("packs", help="list, install, remove and build language packs")
+    packs_cli.add_arguments(packs)
+
+    review_parser = commands.add_parser("review", help="turn a results JSONL into a side-by-side report")
+    review.add_review_arguments(review_parser)
+    review_parser.set_defaults(func=review.run_review)
+
+    show = commands.add_parser("show", help="side-by-side view of a results JSONL in the terminal")
+    review.add_show_arguments(show)
+    show.set_defaults(func=review.run_show)
+
+    memory = commands.add_parser("memory", help="the translation memory: stats, clear")
+    memory_cli.add_arguments(memory)
+    return parser
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
+    parser.add_argument("-o", "--output", metavar="PATH", help="write here instead of stdout")
+    parser.add_argument("--format", choices=sorted(WRITERS), default="jsonl", help="output format (default: jsonl)")
+    parser.add_argument("--to", dest="target", default="en", metavar="LANG", help="target language (default: en)")
+    parser.add_argument("--langs", metavar="L1,L2", help="candidate languages, when you know them (e.g. ru,en,de)")
+    parser.add_argument("--packs-dir", metavar="DIR", help="installed packs (default: $ARGOS_PACKAGES_DIR or argostranslate's)")
+    parser.add_argument("--no-translate", action="store_true", help="stop after labelling")
+    parser.add_argument("--beam-size", type=int, default=4, help="beam search width (default: 4, as Argos)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where CTranslate2 runs")
+    parser.add_argument("--threads", type=int, default=0, help="CTranslate2 threads (default: up to 4)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary line")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from .runner import run
+
+    return run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("polyglot_pipe")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,76 @@
+"""Output formats.  Each writer takes the fragment records (dicts, as in JSONL) and a text stream.
+
+Writers are looked up by name and imported only when used (the HTML one is large).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from ..packs import install_command
+
+__all__ = ["WRITERS", "get_writer", "Summary"]
+
+#: format name -> "module:function"; function(records: Iterable[dict], out: TextIO, summary: Summary)
+WRITERS = {
+    "jsonl": "polyglot_pipe.output.jsonl:write_jsonl",
+    "html": "polyglot_pipe.output.html:write_html",
+    "md": "polyglot_pipe.output.markdown:write_markdown",
+    "tsv": "polyglot_pipe.output.tsv:write_tsv",
+}
+
+
+def get_writer(name: str):
+    module, attr = WRITERS[name].split(":")
+    return getattr(import_module(module), attr)
+
+
+@dataclass
+class Summary:
+    """Counts for the closing line on stderr and the report headers."""
+
+    target: str = "en"
+    documents: int = 0
+    fragments: int = 0
+    languages: Counter = field(default_factory=Counter)
+    translated: int = 0
+    cached: int = 0
+    no_pack: Counter = field(default_factory=Counter)
+    failed: int = 0
+    failed_inputs: int = 0
+
+    def add_record(self, record: dict) -> None:
+        if record.get("index") == 0:
+            self.documents += 1
+        if record.get("status") == "empty":
+            return
+        self.fragments += 1
+        self.languages[record["lang"]] += 1
+        method = record.get("method") or ""
+        status = record.get("status")
+        if status == "ok" and method.startswith("argos:"):
+            self.translated += 1
+            self.cached += bool(record.get("cached"))
+        elif status == "no-pack":
+            self.no_pack[record["lang"]] += 1
+        elif status == "failed":
+            self.failed += 1
+
+    def line(self) -> str:
+        langs = ", ".join(f"{lang} {n}" for lang, n in self.languages.most_common())
+        parts = [
+            f"{self.documents} document{'s' if self.documents != 1 else ''}",
+            f"{self.fragments} fragments" + (f" ({langs})" if langs else ""),
+            f"translated {self.translated}" + (f" ({self.cached} from memory)" if self.cached else ""),
+            f"no-pack {sum(self.no_pack.values())}",
+            f"failed {self.failed}",
+        ]
+        if self.failed_inputs:
+            parts.append(f"unreadable inputs {self.failed_inputs}")
+        return "polyglot-pipe: " + ", ".join(parts)
+
+    def missing_packs(self) -> dict[str, str]:
+        """lang -> the command that installs its pack."""
+        return {lang: install_command(lang, self.target) for lang in sorted(self.no_pack)}

@@ -1,0 +1,201 @@
+"""Translate fragments with installed Argos packs, straight through CTranslate2.
+
+Why not ``argostranslate.translate``: it imports stanza and torch, and at
+translation time tries to download a sentence-splitter model (offline: URLError).
+Our fragments are already sentences, so we feed the pack's own SentencePiece
+tokens to its CTranslate2 model, as argostranslate does, with the same settings,
+and gain what it lacks: one batched, deduplicated call per pack for a whole run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from .model import Document, Fragment
+from .packs import Pack, find_pack
+
+__all__ = ["Translator", "LoadedPack", "NO_LANGUAGE"]
+
+#: Labels that mean "nothing to translate": the text is its own rendering.
+NO_LANGUAGE = "und"
+
+# Beyond this many source tokens a fragment is translated in pieces: Argos packs
+# are trained on sentences, and CTranslate2 truncates at max_input_length anyway.
+_MAX_PIECE_TOKENS = 200
+
+
+@dataclass
+class LoadedPack:
+    """A pack with its model and tokenizer loaded once."""
+
+    pack: Pack
+    translator: object
+    tokenizer: object
+    target_prefix: str | None
+
+    @classmethod
+    def load(cls, pack: Pack, *, device: str = "auto", compute_type: str = "auto", threads: int = 0) -> "LoadedPack":
+        import ctranslate2
+        import sentencepiece
+
+        spm_path = pack.path / "sentencepiece.model"
+        if not spm_path.is_file():
+            raise RuntimeError(f"pack {pack.id} has no sentencepiece.model; only SentencePiece packs are supported")
+        if device == "auto":
+            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        translator = ctranslate2.Translator(
+            str(pack.path / "model"),
+            device=device,
+            compute_type=compute_type,
+            inter_threads=1,
+            intra_threads=threads or min(4, os.cpu_count() or 1),
+        )
+        tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(spm_path))
+        return cls(pack, translator, tokenizer, pack.metadata.get("target_prefix") or None)
+
+    def translate(self, texts: Sequence[str], *, beam_size: int = 4, max_batch_tokens: int = 4096) -> list[str]:
+        """Translate unique texts in one batched call; the order of the result is the order of ``texts``."""
+        pieces: list[list[str]] = []
+        owners: list[int] = []
+        for i, text in enumerate(texts):
+            tokens = self.tokenizer.encode(text, out_type=str)
+            for k in range(0, max(len(tokens), 1), _MAX_PIECE_TOKENS):
+                pieces.append(tokens[k : k + _MAX_PIECE_TOKENS])
+                owners.append(i)
+        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k]))
+        batch = [pieces[k] for k in order]
+        prefix = [[self.target_prefix]] * len(batch) if self.target_prefix else None
+        results = self.translator.translate_batch(
+            batch,
+            target_prefix=prefix,
+            beam_size=beam_size,
+            num_hypotheses=1,
+            length_penalty=0.2,
+            replace_unknowns=True,
+            max_batch_size=max_batch_tokens,
+            batch_type="tokens",
+        )
+        outputs: list[list[str]] = [[] for _ in texts]
+        decoded: list[str] = [""] * len(pieces)
+        for position, result in zip(order, results):
+            tokens = result.hypotheses[0]
+            if self.target_prefix and tokens[:1] == [self.target_prefix]:
+                tokens = tokens[1:]
+            decoded[position] = self.tokenizer.decode(tokens)
+        for k, owner in enumerate(owners):
+            outputs[owner].append(decoded[k])
+        return [" ".join(part for part in parts if part) for parts in outputs]
+
+
+class Translator:
+    """The translation stage: finds, loads and runs packs; deduplicates across documents.
+
+    ``memory`` (optional) is a translation memory with ``get_many(pack, texts)``
+    and ``put_many(pack, pairs)``; hits are marked ``cached``.
+    """
+
+    def __init__(
+        self,
+        target: str = "en",
+        packs_dir: str | os.PathLike | None = None,
+        *,
+        device: str = "auto",
+        compute_type: str = "auto",
+        beam_size: int = 4,
+        threads: int = 0,
+        memory=None,
+    ):
+        self.target = target
+        self.packs_dir = packs_dir
+        self.device = device
+        self.compute_type = compute_type
+        self.beam_size = beam_size
+        self.threads = threads
+        self.memory = memory
+        self._loaded: dict[str, LoadedPack | Exception | None] = {}
+
+    def __call__(self, doc: Document) -> Document:
+        return self.translate_documents([doc])[0]
+
+    def pipe(self, docs: Iterable[Document]) -> Iterable[Document]:
+        for doc in docs:
+            yield self(doc)
+
+    def pack_for(self, lang: str) -> LoadedPack | Exception | None:
+        """The loaded pack lang->target, None when none is installed, the error when it won't load."""
+        if lang not in self._loaded:
+            pack = find_pack(lang, self.target, self.packs_dir)
+            if pack is None:
+                self._loaded[lang] = None
+            else:
+                try:
+                    self._loaded[lang] = LoadedPack.load(
+                        pack, device=self.device, compute_type=self.compute_type, threads=self.threads
+                    )
+                except Exception as exc:  # a broken pack fails its fragments, not the run
+                    self._loaded[lang] = exc
+        return self._loaded[lang]
+
+    def translate_documents(self, docs: Sequence[Document]) -> list[Document]:
+        """Translate every fragment that needs it, all documents together, one batch per pack."""
+        wanted: dict[str, dict[str, None]] = {}
+        for doc in docs:
+            for frag in doc.fragments:
+                if self._is_source(frag):
+                    continue
+                wanted.setdefault(frag.lang, {})[frag.original] = None
+
+        done: dict[tuple[str, str], tuple] = {}  # (lang, text) -> (english, method, status, error, cached)
+        for lang, texts in wanted.items():
+            loaded = self.pack_for(lang)
+            if loaded is None:
+                for text in texts:
+                    done[lang, text] = (None, "none", "no-pack", None, False)
+                continue
+            if isinstance(loaded, Exception):
+                for text in texts:
+                    done[lang, text] = (None, "none", "failed", f"pack failed to load: {loaded}", False)
+                continue
+            done.update(self._translate_with(loaded, lang, list(texts)))
+
+        out = []
+        for doc in docs:
+            fragments = []
+            for frag in doc.fragments:
+                if self._is_source(frag):
+                    fragments.append(replace(frag, english=frag.original, method="source", status="ok"))
+                    continue
+                english, method, status, error, cached = done[frag.lang, frag.original]
+                fragments.append(
+                    replace(frag, english=english, method=method, status=status, error=error, cached=cached)
+                )
+            out.append(doc.replace_fragments(fragments))
+        return out
+
+    def _is_source(self, frag: Fragment) -> bool:
+        return frag.lang in (self.target, NO_LANGUAGE)
+
+    def _translate_with(self, loaded: LoadedPack, lang: str, texts: list[str]) -> dict:
+        method = loaded.pack.id
+        results = {}
+        todo = texts
+        if self.memory is not None:
+            hits = self.memory.get_many(loaded.pack, texts)
+            for text, english in hits.items():
+                results[lang, text] = (english, method, "ok", None, True)
+            todo = [t for t in texts if t not in hits]
+        if not todo:
+            return results
+        try:
+            translations = loaded.translate(todo, beam_size=self.beam_size)
+        except Exception as exc:
+            for text in todo:
+                results[lang, text] = (None, "none", "failed", f"{type(exc).__name__}: {exc}", False)
+            return results
+        for text, english in zip(todo, translations):
+            results[lang, text] = (english, method, "ok", None, False)
+        if self.memory is not None:
+            self.memory.put_many(loaded.pack, list(zip(todo, translations)))
+        return results
