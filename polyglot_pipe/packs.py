@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import sys
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,12 @@ __all__ = [
     "find_pack",
     "install_pack_file",
     "install_command",
+    "read_pack",
+    "parse_pair",
+    "remove_packs",
+    "install_from_url",
+    "install_from_index",
+    "install_missing",
 ]
 
 
@@ -56,15 +65,30 @@ class Pack:
 def packages_dir(override: str | os.PathLike | None = None) -> Path:
     """Where packs are installed: the caller's choice, else argostranslate's own place.
 
-    argostranslate looks in $ARGOS_PACKAGES_DIR, else $XDG_DATA_HOME/argos-translate/packages
+    argostranslate looks in $ARGOS_PACKAGES_DIR (or that key in its settings.json),
+    else $XDG_DATA_HOME/argos-translate/packages
     (XDG_DATA_HOME defaulting to ~/.local/share).
     """
     if override:
         return Path(override)
-    if os.environ.get("ARGOS_PACKAGES_DIR"):
-        return Path(os.environ["ARGOS_PACKAGES_DIR"])
+    configured = argos_setting("ARGOS_PACKAGES_DIR")
+    if configured:
+        return Path(configured)
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(data_home) / "argos-translate" / "packages"
+
+
+def argos_setting(key: str) -> str | None:
+    """A setting as argostranslate reads it: the environment first, then its settings.json."""
+    if os.environ.get(key):
+        return os.environ[key]
+    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    try:
+        settings = json.loads((Path(config_home) / "argos-translate" / "settings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = settings.get(key) if isinstance(settings, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def read_pack(path: Path) -> Pack:
@@ -147,12 +171,179 @@ def install_pack_file(archive: str | os.PathLike, directory: str | os.PathLike |
                 shutil.rmtree(staging, ignore_errors=True)
     except zipfile.BadZipFile:
         raise PackError(f"{archive}: not a zip archive (an .argosmodel is one)") from None
-    return read_pack(target) if pack else pack
+    # Like a package manager, one version per pair: the new one replaces the others.
+    for other in installed_packs(root):
+        if (other.from_code, other.to_code) == (pack.from_code, pack.to_code) and other.path.name != top:
+            shutil.rmtree(other.path, ignore_errors=True)
+    return read_pack(target)
 
 
 def install_command(from_code: str, to_code: str = "en") -> str:
     """What a user types to get a missing pack."""
     return f"polyglot-pipe packs install {from_code}" + ("" if to_code == "en" else f" --to {to_code}")
+
+
+_CODE = re.compile(r"^[A-Za-z]{2,3}$")
+_PAIR = re.compile(r"^([A-Za-z]{2,3})(?:->|[-_>])([A-Za-z]{2,3})$")
+
+
+def parse_pair(spec: str, to_code: str | None = None) -> tuple[str, str]:
+    """A language pair from what a user types: "ru" (to ``to_code``, default English), "ru-en", "ru_en", "ru->en"."""
+    spec = spec.strip()
+    if _CODE.match(spec):
+        return spec.lower(), (to_code or "en").lower()
+    match = _PAIR.match(spec)
+    if not match:
+        raise PackError(f"{spec!r} is not a language code or pair (try: ru, ru-en, ru_en)")
+    from_code, pair_to = match.group(1).lower(), match.group(2).lower()
+    if to_code and to_code.lower() != pair_to:
+        raise PackError(f"{spec!r} names the target {pair_to!r} but --to says {to_code!r}")
+    return from_code, pair_to
+
+
+def remove_packs(spec: str, directory: str | os.PathLike | None = None) -> list[Pack]:
+    """Remove the installed packs ``spec`` names: a pair ("ru-en", every version) or a pack folder.
+
+    A folder must be an installed pack inside the packages directory: we never
+    delete a folder we didn't install.  Returns what was removed; an empty list
+    means nothing matched.
+    """
+    root = packages_dir(directory)
+    installed = installed_packs(root)
+    if _CODE.match(spec):
+        return _remove([p for p in installed if p.from_code == spec.lower()])
+    if _PAIR.match(spec):
+        from_code, to_code = parse_pair(spec)
+        return _remove([p for p in installed if (p.from_code, p.to_code) == (from_code, to_code)])
+    folder = Path(spec) if Path(spec).is_dir() else root / spec
+    if not folder.is_dir():
+        return []
+    matches = [p for p in installed if p.path.resolve() == folder.resolve()]
+    if not matches:
+        raise PackError(f"{spec}: not a pack installed in {root}; not removing it")
+    return _remove(matches)
+
+
+def _remove(matches: list[Pack]) -> list[Pack]:
+    for pack in matches:
+        shutil.rmtree(pack.path)
+    return matches
+
+
+def install_from_url(
+    url: str,
+    directory: str | os.PathLike | None = None,
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    timeout: float | None = None,
+    progress: bool = False,
+) -> Pack:
+    """Download an .argosmodel and install it; nothing is installed unless the whole file arrived
+    (and matched ``sha256`` when given)."""
+    from . import pack_index
+
+    root = packages_dir(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    file = pack_index.download(
+        url,
+        root,
+        sha256=sha256,
+        size=size,
+        timeout=pack_index.DEFAULT_TIMEOUT if timeout is None else timeout,
+        progress=progress,
+    )
+    try:
+        return install_pack_file(file, root)
+    except PackError as exc:
+        raise PackError(str(exc).replace(str(file), url)) from None
+    finally:
+        file.unlink(missing_ok=True)
+
+
+def install_from_index(
+    from_code: str,
+    to_code: str = "en",
+    directory: str | os.PathLike | None = None,
+    *,
+    index_url: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    timeout: float | None = None,
+    progress: bool = False,
+) -> Pack:
+    """Install the newest from_code->to_code pack the index offers.
+
+    Reads the cached index; fetches it when there is none, or again when the
+    cached one lacks the pair (it may be out of date).  Tries each link in turn.
+    """
+    from . import pack_index
+
+    timeout = pack_index.DEFAULT_TIMEOUT if timeout is None else timeout
+    entries = pack_index.cached_index(index_url, cache_dir)
+    entry = pack_index.find_entry(entries, from_code, to_code) if entries is not None else None
+    if entry is None:
+        entries = pack_index.update_index(index_url, cache_dir, timeout=timeout)[0]
+        entry = pack_index.find_entry(entries, from_code, to_code)
+    if entry is None:
+        raise PackError(f"the index ({pack_index.index_url(index_url)}) has no {from_code}->{to_code} pack")
+    errors: list[PackError] = []
+    for link in entry.links:
+        try:
+            return install_from_url(
+                link, directory, sha256=entry.sha256, size=entry.size, timeout=timeout, progress=progress
+            )
+        except PackError as exc:
+            errors.append(exc)
+    if all(isinstance(exc, pack_index.OfflineError) for exc in errors):
+        raise errors[0]
+    raise errors[-1]
+
+
+def _say_on_stderr(message: str) -> None:
+    print(f"polyglot-pipe: {message}", file=sys.stderr)
+
+
+def install_missing(
+    langs: Iterable[str],
+    target: str = "en",
+    directory: str | os.PathLike | None = None,
+    *,
+    say: Callable[[str], None] = _say_on_stderr,
+    index_url: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    timeout: float | None = None,
+    progress: bool = False,
+) -> list[Pack]:
+    """Install, from the index, a lang->target pack for each label in ``langs`` that lacks one.
+
+    For ``run --install-missing``: never raises for network or pack trouble.
+    Each problem is one line through ``say``; offline, one line in all, and the
+    run goes on (its fragments come out "no-pack").  Labels equal to the target,
+    "und", and labels with a pack installed are skipped.  Returns the packs installed.
+    """
+    from . import pack_index
+
+    wanted = sorted({lang for lang in langs if lang and lang not in (target, "und")})
+    missing = [lang for lang in wanted if find_pack(lang, target, directory) is None]
+    installed: list[Pack] = []
+    for position, lang in enumerate(missing):
+        try:
+            pack = install_from_index(
+                lang, target, directory, index_url=index_url, cache_dir=cache_dir, timeout=timeout, progress=progress
+            )
+        except pack_index.OfflineError as exc:
+            rest = ", ".join(f"{code}->{target}" for code in missing[position:])
+            say(f"{exc}; not installing {rest}, carrying on without")
+            break
+        except PackError as exc:
+            say(f"cannot install a {lang}->{target} pack: {exc}")
+            continue
+        except OSError as exc:  # a full disk, an unwritable packages folder
+            say(f"cannot install a {lang}->{target} pack: {exc}")
+            continue
+        say(f"installed {pack.from_code}->{pack.to_code} {pack.version} into {pack.path}")
+        installed.append(pack)
+    return installed
 
 
 def _read_sha256(path: Path) -> str | None:
