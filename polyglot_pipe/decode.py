@@ -1,11 +1,23 @@
-"""Bytes to text: BOMs, strict UTF-8, then charset-normalizer for legacy code pages."""
+"""Bytes to text: BOMs, strict UTF-8, then legacy code pages chosen by language evidence.
+
+Order of trust: a byte-order mark; strict UTF-8 (legacy text almost never
+decodes as valid UTF-8 by accident); otherwise every legacy code page of the
+languages we serve, plus charset-normalizer's guess, is tried, and the one whose
+text reads most like a language (``repair.language_score``) wins.  Byte
+statistics alone go wrong on short inputs and between close relatives (cp1250
+and iso-8859-2, cp1251 and koi8-r); language evidence does not.
+
+Encoding names are Python codec names as ``codecs.lookup(name).name`` spells
+them ("utf-8", "cp1251", "koi8-r", "iso8859-5", "shift_jis", "euc_kr", ...), so
+``data.decode(decoded.encoding)`` always reproduces the text.
+"""
 
 from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
 
-__all__ = ["Decoded", "NotTextError", "decode_bytes"]
+__all__ = ["Decoded", "NotTextError", "decode_bytes", "LEGACY_ENCODINGS"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -15,6 +27,36 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+#: Code pages of the languages we serve, most common first (the tie-break order).
+LEGACY_ENCODINGS = (
+    "cp1252", "cp1251", "cp1250", "koi8-r", "koi8-u", "cp866", "iso8859-5",
+    "iso8859-2", "cp1253", "cp1254", "iso8859-1",
+    "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr",
+)
+
+#: File signatures of common binary formats.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x7fELF", "an ELF executable"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"RIFF", "a RIFF (audio/video) file"),
+    (b"OggS", "an Ogg file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+
+#: Non-ASCII characters that are normal in text although they are not letters.
+_TEXT_SYMBOLS = frozenset("«»—–“”„‘’‚…№©®°·•€£¥§¶±×÷\u00a0¡¿‹›†‡‰™¦¤¬µ¸¨´¯¹²³¼½¾")
+
+_SAMPLE_CHARS = 3000
+
 
 class NotTextError(ValueError):
     """The bytes are not text in any encoding we know (an image, an archive, ...)."""
@@ -22,25 +64,115 @@ class NotTextError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
+    """Decoded text, the codec that produced it, how sure we are (0..1), and issue codes."""
+
     text: str
     encoding: str
     confidence: float
     issues: tuple[str, ...] = ()
 
 
-def decode_bytes(data: bytes) -> Decoded:
+def decode_bytes(data: bytes, *, encodings: tuple[str, ...] = LEGACY_ENCODINGS) -> Decoded:
+    """Decode ``data``; raises NotTextError for binary data.
+
+    Issue codes: "decode-replaced-bytes" when some bytes fit no character
+    and became U+FFFD.
+    """
+    if not data:
+        return Decoded("", "utf-8", 1.0)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return Decoded(data.decode(encoding), encoding, 1.0)
+            return _decode_with(data, encoding, 1.0)
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise NotTextError(f"binary data ({what}), not text")
     try:
         return Decoded(data.decode("utf-8"), "utf-8", 1.0)
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:4096]:
+    head = data[:4096]
+    if b"\x00" in head:
+        utf16 = _bomless_utf16(data)
+        if utf16 is not None:
+            return utf16
         raise NotTextError("binary data (NUL bytes), not text")
+    controls = sum(b < 0x20 and b not in b"\t\n\r\f\v\x1b" for b in head)
+    if controls > 0.05 * len(head):
+        raise NotTextError(f"binary data ({controls} control bytes in the first {len(head)}), not text")
+    return _by_language_evidence(data, encodings)
+
+
+def _decode_with(data: bytes, encoding: str, confidence: float) -> Decoded:
+    try:
+        return Decoded(data.decode(encoding), codecs.lookup(encoding).name, confidence)
+    except UnicodeDecodeError:
+        text = data.decode(encoding, errors="replace")
+        return Decoded(text, codecs.lookup(encoding).name, confidence * 0.5, ("decode-replaced-bytes",))
+
+
+def _bomless_utf16(data: bytes) -> Decoded | None:
+    """UTF-16 without a BOM shows as NULs in every other byte of ASCII-heavy text."""
+    even, odd = data[0::2], data[1::2]
+    for encoding, zeros in (("utf-16-le", odd), ("utf-16-be", even)):
+        if len(data) % 2 == 0 and zeros.count(0) > 0.3 * len(zeros):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if "\x00" not in text:
+                return Decoded(text, encoding, 0.8)
+    return None
+
+
+def _sample(data: bytes) -> bytes:
+    """The lines with non-ASCII bytes (they carry all the evidence), cut to a few thousand bytes."""
+    lines = [line for line in data.split(b"\n") if not line.isascii()]
+    out, size = [], 0
+    for line in lines:
+        out.append(line)
+        size += len(line)
+        if size >= _SAMPLE_CHARS:
+            break
+    return b"\n".join(out)
+
+
+def _evidence(text: str) -> float:
+    """Language score of a candidate decoding, minus a share of characters that are neither letters nor usual symbols."""
+    from .repair import language_score
+
+    non_ascii = [c for c in text if ord(c) > 0x7F]
+    if not non_ascii:
+        return 0.0
+    junk = sum(not c.isalpha() and c not in _TEXT_SYMBOLS for c in non_ascii)
+    return language_score(text) - 10.0 * junk / len(non_ascii)
+
+
+def _by_language_evidence(data: bytes, encodings: tuple[str, ...]) -> Decoded:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
-        raise NotTextError("no text encoding fits these bytes")
-    return Decoded(str(best), best.encoding, 1.0 - best.chaos)
+    guess = from_bytes(data).best()
+    order = list(encodings)
+    if guess is not None:
+        order.insert(0, guess.encoding)
+    sample = _sample(data)
+    seen: dict[str, str] = {}
+    scored: list[tuple[float, int, str]] = []
+    for rank, encoding in enumerate(order):
+        try:
+            name = codecs.lookup(encoding).name
+            text = sample.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if name in seen or text in seen.values():
+            continue
+        seen[name] = text
+        scored.append((_evidence(text), -rank, name))
+    if not scored:
+        if guess is not None:
+            return _decode_with(data, guess.encoding, 0.3)
+        return _decode_with(data, "cp1252", 0.1)
+    scored.sort(reverse=True)
+    best_score, _, best = scored[0]
+    margin = best_score - scored[1][0] if len(scored) > 1 else 5.0
+    confidence = round(min(1.0, 0.5 + margin / 4), 3)
+    return _decode_with(data, best, confidence)

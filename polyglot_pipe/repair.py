@@ -1,37 +1,334 @@
-"""Repair mojibake line by line, recording each change as an Edit."""
+"""Repair mojibake span by span, recording each change as an Edit.
+
+ftfy repairs UTF-8 that was decoded with a single-byte code page, but it leaves
+alone the legacy confusions of old Cyrillic, Greek and Central European text
+(cp1251 shown as cp1252: "Çàãîëîâîê"; koi8-r shown as cp1251: "ъБЗПМПЧПЛ").  No
+maintained library repairs those, so this module tries each such round trip
+(``text.encode(shown_as).decode(really)``) itself and keeps a result only when
+*language evidence* says it is clearly better: character-bigram frequencies
+taken from langdetect's own language profiles, plus hard signals of mojibake
+(two scripts inside one word, lower->upper case flips inside a word, symbols
+or C1 controls between letters).
+
+Decisions are made per run of suspicious (non-ASCII) words inside one line, so
+a line mixing clean English and a broken Russian phrase gets only the broken
+phrase repaired.  Line breaks are never touched; pure-ASCII lines cost one
+``str.isascii`` call.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import ftfy
+import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-125x" codecs)
 import regex
 
 from .model import Edit
+from .scripts import COMMON, script_of
 
-__all__ = ["repair_text"]
-
-_LINE_RE = regex.compile(r"[^\n]+")
+__all__ = ["repair_text", "language_score", "ROUND_TRIPS", "RoundTrip"]
 
 
-def repair_text(text: str) -> tuple[str, tuple[Edit, ...]]:
-    """The repaired text and the edits that made it; line breaks are never touched."""
-    import ftfy
+@dataclass(frozen=True, slots=True)
+class RoundTrip:
+    """Text whose bytes were in ``really`` but were shown as ``shown_as``."""
 
+    name: str
+    shown_as: str
+    really: str
+
+    def undo(self, text: str) -> str | None:
+        """The text as it should have been shown, or None when this round trip cannot apply."""
+        try:
+            return text.encode(self.shown_as).decode(self.really)
+        except (UnicodeError, LookupError):
+            return None
+
+
+# "sloppy" codecs decode the five bytes cp125x leaves undefined as C1 controls,
+# as browsers do, so every byte survives the round trip.
+ROUND_TRIPS: tuple[RoundTrip, ...] = (
+    RoundTrip("utf-8-as-cp1252", "sloppy-windows-1252", "utf-8"),
+    RoundTrip("utf-8-as-latin-1", "latin-1", "utf-8"),
+    RoundTrip("utf-8-as-cp1251", "sloppy-windows-1251", "utf-8"),
+    RoundTrip("utf-8-as-cp1250", "sloppy-windows-1250", "utf-8"),
+    RoundTrip("utf-8-as-cp1253", "sloppy-windows-1253", "utf-8"),
+    RoundTrip("cp1251-as-cp1252", "sloppy-windows-1252", "cp1251"),
+    RoundTrip("cp1251-as-latin-1", "latin-1", "cp1251"),
+    RoundTrip("koi8-r-as-cp1251", "sloppy-windows-1251", "koi8_r"),
+    RoundTrip("koi8-u-as-cp1251", "sloppy-windows-1251", "koi8_u"),
+    RoundTrip("koi8-r-as-latin-1", "latin-1", "koi8_r"),
+    RoundTrip("cp866-as-cp1251", "sloppy-windows-1251", "cp866"),
+    RoundTrip("cp1253-as-cp1252", "sloppy-windows-1252", "cp1253"),
+    RoundTrip("cp1253-as-latin-1", "latin-1", "cp1253"),
+    RoundTrip("cp1250-as-cp1252", "sloppy-windows-1252", "cp1250"),
+    RoundTrip("cp1250-as-latin-1", "latin-1", "cp1250"),
+)
+
+#: A repair must beat the raw text by this much mean log-probability per bigram.
+MARGIN = 1.0
+#: A hard mojibake signal counts like this many unseen bigrams.
+_SIGNAL_WEIGHT = 12.0
+_UNSEEN = math.log(1e-7)
+
+_TOKEN_RE = regex.compile(r"[^ \t\r\n\f\v]+")
+_ASCII_LETTERS_RE = regex.compile(r"[A-Za-z]")
+
+
+# --------------------------------------------------------------------------
+# Language evidence
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    lang: str
+    script: str
+    bigrams: dict
+
+
+@lru_cache(maxsize=1)
+def _profiles() -> dict[str, tuple[_Profile, ...]]:
+    """langdetect's n-gram profiles as case-folded bigram log-probabilities, by script."""
+    import langdetect
+
+    folder = Path(langdetect.__file__).parent / "profiles"
+    by_script: dict[str, list[_Profile]] = {}
+    for path in sorted(folder.iterdir()):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        counts: dict[str, float] = {}
+        letters: dict[str, int] = {}
+        for gram, n in data["freq"].items():
+            if len(gram) == 2:
+                key = gram.lower()
+                counts[key] = counts.get(key, 0) + n
+            elif len(gram) == 1 and gram.isalpha():
+                script = script_of(gram)
+                letters[script] = letters.get(script, 0) + n
+        total = sum(counts.values())
+        logp = {g: math.log(n / total) for g, n in counts.items()}
+        for script in letters:
+            # Japanese is written in kana and Han; score it under each.
+            if letters[script] >= 0.05 * sum(letters.values()):
+                by_script.setdefault(script, []).append(_Profile(data["name"], script, logp))
+    return {s: tuple(p) for s, p in by_script.items()}
+
+
+@lru_cache(maxsize=4096)
+def _normal(ch: str) -> str:
+    """langdetect's own character normalisation (its profiles use it), letters only."""
+    from langdetect.utils.ngram import NGram
+
+    if not ch.isalpha():
+        return " "
+    low = ch.lower()
+    if len(low) != 1:  # "İ".lower() is two code points
+        low = ch
+    return NGram.normalize(low) if ord(low) > 0x7F else low
+
+
+def _signals(text: str) -> int:
+    """Count hard signals of mojibake: mixed scripts or case flips inside a word, junk between letters."""
+    count = 0
+    for word in text.split():
+        scripts = set()
+        prev = ""
+        for i, ch in enumerate(word):
+            code = ord(ch)
+            if 0x80 <= code < 0xA0 or ch == "\ufffd":
+                count += 1
+            if ch.isalpha():
+                script = script_of(ch)
+                if script != COMMON:
+                    scripts.add(script)
+                if prev.isalpha() and prev.islower() and ch.isupper():
+                    count += 1
+            elif code > 0x7F and 0 < i < len(word) - 1 and prev.isalpha() and word[i + 1].isalpha():
+                # "mo¿na", "Ð—Ð": a symbol where a letter belongs
+                if unicodedata.category(ch)[0] != "M":
+                    count += 1
+            prev = ch
+        if len({s for s in scripts if s not in ("Hiragana", "Katakana", "Han")}) + (
+            1 if scripts & {"Hiragana", "Katakana", "Han"} else 0
+        ) > 1:
+            count += 2
+    return count
+
+
+def language_score(text: str) -> float:
+    """How much ``text`` reads as some language: mean bigram log-probability, minus mojibake signals.
+
+    Higher is better; real sentences score around -5 to -7, mojibake far lower.
+    """
+    chars = [_normal(c) for c in text]
+    norm = " " + "".join(chars) + " "
+    norm = regex.sub(" {2,}", " ", norm)
+    bigrams = [norm[i : i + 2] for i in range(len(norm) - 1)]
+    penalty = _signals(text) * _SIGNAL_WEIGHT
+    if len(bigrams) <= 1:  # no letters: nothing reads as a language
+        return _UNSEEN - penalty
+    letters = [c for c in norm if c != " "]
+    scripts: dict[str, int] = {}
+    for c in letters:
+        s = script_of(c)
+        scripts[s] = scripts.get(s, 0) + 1
+    profiles = _profiles()
+    candidates = []
+    for script, _ in sorted(scripts.items(), key=lambda kv: -kv[1])[:2]:
+        candidates.extend(profiles.get(script, ()))
+    if not candidates:
+        return _UNSEEN - penalty / len(bigrams)
+    sample = bigrams[:400]
+    best = max(sum(p.bigrams.get(b, _UNSEEN) for b in sample) for p in candidates)
+    return (best - penalty) / len(sample)
+
+
+# --------------------------------------------------------------------------
+# Finding spans and choosing repairs
+# --------------------------------------------------------------------------
+
+
+def _runs(line: str) -> list[list[tuple[int, int]]]:
+    """Groups of token spans to decide together: non-ASCII tokens, joined across short ASCII gaps."""
+    runs: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    gap: list[tuple[int, int]] = []
+    gap_words = 0
+    for m in _TOKEN_RE.finditer(line):
+        token = m.group()
+        if not token.isascii():
+            if current:
+                current.extend(gap)
+            current.append(m.span())
+            gap, gap_words = [], 0
+        elif current:
+            gap.append(m.span())
+            if _ASCII_LETTERS_RE.search(token):
+                gap_words += 1
+                if gap_words > 1:
+                    runs.append(current)
+                    current, gap, gap_words = [], [], 0
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _ftfy_name(plan) -> str:
+    short = {"sloppy-windows-1252": "cp1252", "sloppy-windows-1251": "cp1251",
+             "sloppy-windows-1250": "cp1250", "sloppy-windows-1253": "cp1253",
+             "sloppy-windows-1254": "cp1254", "latin-1": "latin-1"}
+    names = []
+    shown_as = None
+    for step, arg in plan:
+        if step == "encode":
+            shown_as = short.get(arg, arg)
+        elif step == "decode" and shown_as:
+            names.append(f"{arg}-as-{shown_as}")
+            shown_as = None
+    return "+".join(names) or "ftfy:" + "+".join(arg for _, arg in plan)
+
+
+def _undo(name: str, text: str, plan) -> str | None:
+    if plan is not None:
+        try:
+            return ftfy.apply_plan(text, plan)
+        except (UnicodeError, LookupError, ValueError):
+            return None
+    return _BY_NAME[name].undo(text)
+
+
+_BY_NAME = {rt.name: rt for rt in ROUND_TRIPS}
+
+
+def _choose(span: str) -> tuple[str, str, object] | None:
+    """The best repair of ``span`` as (name, repaired, ftfy plan or None), or None to leave it."""
+    raw_score = language_score(span)
+    best: tuple[float, str, str, object] | None = None
+    fixed, plan = ftfy.fix_encoding_and_explain(span)
+    if fixed != span and plan:
+        # ftfy is conservative already; only refuse it when the result reads worse.
+        score = language_score(fixed)
+        if score >= raw_score:
+            best = (score + MARGIN, _ftfy_name(plan), fixed, plan)
+    for rt in ROUND_TRIPS:
+        repaired = rt.undo(span)
+        if repaired is None or repaired == span:
+            continue
+        score = language_score(repaired)
+        if score >= raw_score + MARGIN and (best is None or score > best[0]):
+            best = (score, rt.name, repaired, None)
+    if best is None:
+        return None
+    return best[1], best[2], best[3]
+
+
+def _repair_run(line: str, run: list[tuple[int, int]], max_rounds: int) -> list[tuple[int, int, str, str]]:
+    """Repair one run of a line: (start, end, new text, repair name) per changed unit.
+
+    A unit is one token while the chosen repair splits at spaces (every
+    single-byte round trip does), else the whole run.
+    """
+    units = [[a, b, line[a:b], []] for a, b in run]
+    for _ in range(max_rounds):
+        pieces, seps = [], []
+        for i, (a, b, cur, _names) in enumerate(units):
+            pieces.append(cur)
+            seps.append(line[b : units[i + 1][0]] if i + 1 < len(units) else "")
+        current = "".join(p + s for p, s in zip(pieces, seps))
+        choice = _choose(current)
+        if choice is None:
+            break
+        name, whole, plan = choice
+        undone = [_undo(name, p, plan) for p in pieces]
+        if all(u is not None for u in undone) and "".join(u + s for u, s in zip(undone, seps)) == whole:
+            changed = False
+            for unit, new in zip(units, undone):
+                # never let a repair push junk into a word that had none
+                if new != unit[2] and _signals(new) <= _signals(unit[2]):
+                    unit[2] = new
+                    unit[3].append(name)
+                    changed = True
+            if not changed:
+                break
+        else:
+            names = [n for u in units for n in u[3]]
+            units = [[units[0][0], units[-1][1], whole, list(dict.fromkeys(names)) + [name]]]
+    return [(a, b, cur, "+".join(names)) for a, b, cur, names in units if names and cur != line[a:b]]
+
+
+def repair_text(text: str, *, max_rounds: int = 2) -> tuple[str, tuple[Edit, ...]]:
+    """The repaired text and the edits that made it; line breaks are never touched.
+
+    Each Edit covers one repaired word (or one run of words when the repair does
+    not split at spaces); ``Edit.repair`` names the round trip undone, e.g.
+    "cp1251-as-cp1252".  Text outside the edits is unchanged.
+    """
+    if text.isascii():
+        return text, ()
     out: list[str] = []
     edits: list[Edit] = []
-    pos = 0
-    shift = 0
-    for m in _LINE_RE.finditer(text):
-        line = m.group()
-        if line.isascii():
-            continue
-        fixed = ftfy.fix_encoding(line)
-        if fixed != line:
-            out.append(text[pos : m.start()])
-            start = m.start() + shift
-            out.append(fixed)
-            edits.append(Edit(start, start + len(fixed), m.start(), m.end(), "ftfy"))
-            shift += len(fixed) - len(line)
-            pos = m.end()
+    raw_pos = 0  # input consumed so far
+    new_pos = 0  # length of the output so far
+    line_start = 0
+    for line in text.split("\n"):
+        if not line.isascii():
+            for run in _runs(line):
+                for a, b, new, name in _repair_run(line, run, max_rounds):
+                    ra, rb = line_start + a, line_start + b
+                    out.append(text[raw_pos:ra])
+                    new_pos += ra - raw_pos
+                    out.append(new)
+                    edits.append(Edit(new_pos, new_pos + len(new), ra, rb, name))
+                    new_pos += len(new)
+                    raw_pos = rb
+        line_start += len(line) + 1
     if not edits:
         return text, ()
-    out.append(text[pos:])
+    out.append(text[raw_pos:])
     return "".join(out), tuple(edits)
