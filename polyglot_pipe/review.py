@@ -1,24 +1,237 @@
-"""`polyglot-pipe review` and `show` (placeholder until the review issue lands)."""
+"""`polyglot-pipe review` (results JSONL -> HTML/Markdown/TSV report) and `show` (a terminal side-by-side view).
+
+Both read what `run` wrote, check each record has what a report needs, and hand
+the records to the same writers `run --format` uses, so a report looks the same
+whichever way it was made.  Imports here are stdlib only: `polyglot-pipe --help`
+imports this module, and rich loads only when `show` runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["add_review_arguments", "run_review", "add_show_arguments", "run_show", "load_records", "ReviewError"]
+
+PROG = "polyglot-pipe"
+REPORT_FORMATS = ("html", "md", "tsv")
+_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".tsv": "tsv", ".tab": "tsv"}
+
+#: field -> the types a record's value may have; a report cannot be drawn without these.
+_REQUIRED = {
+    "doc": (str,),
+    "index": (int,),
+    "original": (str,),
+    "lang": (str,),
+    "status": (str,),
+}
+_OPTIONAL = {
+    "english": (str, type(None)),
+    "lang_confidence": (int, float),
+    "script": (str,),
+    "method": (str,),
+    "raw": (str,),
+    "repairs": (list,),
+    "error": (str, type(None)),
+    "space_after": (str,),
+    "encoding": (str, type(None)),
+}
+
+
+class ReviewError(Exception):
+    """Results that cannot be reviewed; the message says where and why."""
 
 
 def add_review_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", help="a JSONL file written by `polyglot-pipe run`")
-    parser.add_argument("-o", "--output", required=True, help="the report to write")
+    parser.add_argument("results", help="a JSONL file written by `polyglot-pipe run` (- for stdin)")
+    parser.add_argument("-o", "--output", required=True, help="the report to write (- for stdout)")
+    parser.add_argument(
+        "--format",
+        choices=REPORT_FORMATS,
+        help="report format (default: from the output's suffix, .html/.md/.tsv; else html)",
+    )
+    parser.add_argument("--to", dest="target", default="en", metavar="LANG",
+                        help="the language the results were translated to (default: en)")
 
 
 def run_review(args: argparse.Namespace) -> int:
-    print("polyglot-pipe: review is not available yet")
-    return 2
+    from .output import Summary, get_writer
+
+    fmt = args.format or _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "html")
+    try:
+        records = load_records(args.results)
+    except ReviewError as exc:
+        _say(str(exc))
+        return 2
+    summary = Summary(target=args.target)
+    for record in records:
+        summary.add_record(record)
+    writer = get_writer(fmt)
+    if args.output == "-":
+        writer(records, sys.stdout, summary)
+        sys.stdout.flush()
+    else:
+        try:
+            _write_atomically(Path(args.output), lambda out: writer(records, out, summary))
+        except OSError as exc:
+            _say(f"cannot write {args.output}: {exc.strerror or exc}")
+            return 2
+    _say(f"{args.output}: {fmt} report of {summary.line().removeprefix(PROG + ': ')}")
+    return 0
 
 
 def add_show_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results", help="a JSONL file written by `polyglot-pipe run`")
+    parser.add_argument("results", help="a JSONL file written by `polyglot-pipe run` (- for stdin)")
+    parser.add_argument("--lang", metavar="L1,L2", help="only fragments in these languages")
+    parser.add_argument("--status", metavar="S1,S2", help="only fragments with these statuses (ok, no-pack, failed, skipped, empty)")
+    parser.add_argument("--foreign", action="store_true", help="only fragments that needed translation")
+    parser.add_argument("--no-pager", action="store_true", help="print everything, even on a terminal")
+    parser.add_argument("--width", type=int, help="table width in columns (default: the terminal's)")
 
 
 def run_show(args: argparse.Namespace) -> int:
-    print("polyglot-pipe: show is not available yet")
-    return 2
+    try:
+        records = load_records(args.results)
+    except ReviewError as exc:
+        _say(str(exc))
+        return 2
+    records = filter_records(records, langs=_split(args.lang), statuses=_split(args.status), foreign_only=args.foreign)
+    from rich.console import Console
+
+    console = Console(width=args.width, highlight=False, soft_wrap=False)
+    renderables = _show_renderables(records)
+    if console.is_terminal and not args.no_pager:
+        with console.pager(styles=True):
+            for renderable in renderables:
+                console.print(renderable)
+    else:
+        for renderable in renderables:
+            console.print(renderable)
+    return 0
+
+
+def filter_records(records: Iterable[dict], langs=None, statuses=None, foreign_only=False) -> list[dict]:
+    from .output.markdown import is_foreign
+
+    return [
+        r
+        for r in records
+        if (not langs or r["lang"] in langs)
+        and (not statuses or r["status"] in statuses)
+        and (not foreign_only or is_foreign(r))
+    ]
+
+
+def load_records(path: str) -> list[dict]:
+    """The records of a results JSONL, checked; ReviewError says which line is wrong and how."""
+    from .output.jsonl import read_jsonl
+
+    try:
+        if path == "-":
+            stream = sys.stdin
+            return _checked(read_jsonl(stream), "stdin")
+        with open(path, encoding="utf-8") as stream:
+            return _checked(read_jsonl(stream), path)
+    except FileNotFoundError:
+        raise ReviewError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ReviewError(f"{path}: a directory, not a results file") from None
+    except UnicodeDecodeError as exc:
+        raise ReviewError(f"{path}: not UTF-8 text (byte {exc.start}); is this a results JSONL?") from None
+    except OSError as exc:
+        raise ReviewError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _checked(records: Iterable[dict], name: str) -> list[dict]:
+    checked = []
+    try:
+        for number, record in enumerate(records, 1):
+            checked.append(_check_record(record, f"{name}: record {number}"))
+    except ValueError as exc:  # read_jsonl names the line
+        raise ReviewError(f"{name}: {exc}") from None
+    return checked
+
+
+def _check_record(record, where: str) -> dict:
+    if not isinstance(record, dict):
+        raise ReviewError(f"{where}: a JSON {type(record).__name__}, not an object with fragment fields")
+    for field, types in _REQUIRED.items():
+        if field not in record:
+            raise ReviewError(f"{where}: missing field {field!r} (is this the output of `polyglot-pipe run`?)")
+        if not isinstance(record[field], types) or isinstance(record[field], bool):
+            raise ReviewError(f"{where}: field {field!r} should be {types[0].__name__}, not {type(record[field]).__name__}")
+    for field, types in _OPTIONAL.items():
+        if field in record and not isinstance(record[field], types):
+            raise ReviewError(f"{where}: field {field!r} has the wrong type ({type(record[field]).__name__})")
+    return record
+
+
+def _show_renderables(records: list[dict]):
+    """One rich Table per document: #, lang/status, original, English."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from .output.markdown import status_label, untranslated_note
+
+    if not records:
+        yield Text("no fragments match", style="dim")
+        return
+    table = None
+    current_doc = object()
+    for record in records:
+        if record["doc"] != current_doc:
+            if table is not None:
+                yield table
+            current_doc = record["doc"]
+            table = Table(title=Text(str(current_doc), style="bold"), box=box.SIMPLE_HEAD, expand=True,
+                          title_justify="left", show_lines=False)
+            table.add_column("#", justify="right", style="dim", no_wrap=True, width=5)
+            table.add_column("lang", no_wrap=True, width=9)
+            table.add_column("original", ratio=1, overflow="fold")
+            table.add_column("English", ratio=1, overflow="fold")
+        status = record["status"]
+        label = Text(record["lang"], style="bold cyan")
+        if status != "ok":
+            style = {"no-pack": "yellow", "failed": "bold red"}.get(status, "dim")
+            label.append("\n" + status_label(status), style=style)
+        elif record.get("cached"):
+            label.append("\nmemory", style="dim")
+        original = Text(record["original"])  # Text, not markup: input "[bold]" stays as written
+        if record.get("repairs"):
+            original.append("\nrepaired: " + ", ".join(map(str, record["repairs"])), style="dim italic")
+        note = untranslated_note(record)
+        if note is None:
+            english = Text(record.get("english") or "", style="dim" if record.get("method") == "source" else "")
+        else:
+            english = Text(note, style="red" if status == "failed" else "italic yellow" if status == "no-pack" else "dim italic")
+        table.add_row(Text(str(record["index"])), label, original, english)
+    yield table
+
+
+def _split(value: str | None) -> set[str] | None:
+    return {part.strip() for part in value.split(",") if part.strip()} if value else None
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Write beside ``path`` and rename: a failed review never leaves half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            write(out)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
