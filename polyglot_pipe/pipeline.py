@@ -1,14 +1,17 @@
 """The Pipeline: decode -> repair -> segment -> identify -> translate, as plain composed stages.
 
-Everything before translation runs one document at a time; translation runs on
-chunks of documents so that a whole chunk's fragments share one batched,
-deduplicated call per pack, while memory stays bounded by the chunk size.
+Everything before translation runs one document at a time (in worker
+processes when ``workers`` > 1); translation runs in this process on chunks of
+documents so that a whole chunk's fragments share one batched, deduplicated
+call per pack, while memory stays bounded by the chunk size and the workers'
+small window of documents in flight.
 """
 
 from __future__ import annotations
 
 import os
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
@@ -77,8 +80,13 @@ class Pipeline:
     packs_dir: where packs are installed (default: argostranslate's directory).
     langs: candidate languages, when the caller knows them.
     translate: False stops after labelling (foreign fragments get status "skipped").
-    memory: a translation memory (see polyglot_pipe.memory), or None.
+    memory: a translation memory (polyglot_pipe.memory.TranslationMemory), True for
+        the default one in the user cache, a path for one there, or None for none.
     chunk_size: documents translated together; bounds memory in process_many.
+    workers: processes for the CPU stages (decode, repair, segment, label) in
+        process_many; 1 does them in this process.  Output order never changes.
+    max_batch_tokens, max_decoding_length, min_decoding_length: CTranslate2's
+        batching and decoding limits (the lengths are for benchmarks).
     """
 
     def __init__(
@@ -93,17 +101,36 @@ class Pipeline:
         threads: int = 0,
         memory=None,
         chunk_size: int = 64,
+        workers: int = 1,
+        max_batch_tokens: int = 4096,
+        max_decoding_length: int = 256,
+        min_decoding_length: int = 0,
     ):
         from .translate import Translator
 
+        if memory is True or isinstance(memory, (str, os.PathLike)):
+            from .memory import TranslationMemory
+
+            memory = TranslationMemory(None if memory is True else memory)
         self.target = target
         self.identifier = LanguageIdentifier(langs=langs)
         self.translator = (
-            Translator(target, packs_dir, device=device, beam_size=beam_size, threads=threads, memory=memory)
+            Translator(
+                target,
+                packs_dir,
+                device=device,
+                beam_size=beam_size,
+                threads=threads,
+                memory=memory or None,
+                max_batch_tokens=max_batch_tokens,
+                max_decoding_length=max_decoding_length,
+                min_decoding_length=min_decoding_length,
+            )
             if translate
             else None
         )
-        self.chunk_size = chunk_size
+        self.chunk_size = max(1, chunk_size)
+        self.workers = max(1, workers)
 
     def label(self, data: str | bytes, doc_id: str = "0") -> Document:
         """Every stage but translation."""
@@ -123,7 +150,10 @@ class Pipeline:
         index as id.  A bad item (binary data, say) raises, unless ``on_error`` is
         given: then it is told, and the stream goes on.
         """
-        labelled = self._label_all(items, on_error)
+        if self.workers > 1:
+            labelled = self._label_in_workers(items, on_error)
+        else:
+            labelled = self._label_all(items, on_error)
         while True:
             chunk = list(islice(labelled, self.chunk_size))
             if not chunk:
@@ -143,6 +173,85 @@ class Pipeline:
                 if on_error is None:
                     raise
                 on_error(doc_id, exc)
+
+    def _label_in_workers(self, items, on_error) -> Iterator[Document]:
+        """``_label_all`` spread over worker processes, in order, with a bounded window in flight.
+
+        Items travel in small batches (fewer round trips for one-line documents);
+        at most ``3 * workers`` batches are in flight, so a huge input is never
+        read far ahead.  Workers are spawned, not forked: this process may hold
+        CTranslate2's threads, which a fork would copy in an unknown state.
+        """
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self.identifier.langs,),
+        )
+        in_flight: deque = deque()
+
+        def results(future) -> Iterator[Document]:
+            for doc_id, doc in future.result():
+                if isinstance(doc, Exception):
+                    if on_error is None:
+                        raise doc
+                    on_error(doc_id, doc)
+                else:
+                    yield doc
+
+        try:
+            batch: list[tuple[str, str | bytes]] = []
+            size = 0
+            for index, item in enumerate(items):
+                doc_id, data = item if isinstance(item, tuple) else (str(index), item)
+                batch.append((doc_id, data))
+                size += len(data)
+                if len(batch) >= _BATCH_DOCS or size >= _BATCH_BYTES:
+                    in_flight.append(pool.submit(_label_batch, batch))
+                    batch, size = [], 0
+                    while len(in_flight) >= 3 * self.workers:
+                        yield from results(in_flight.popleft())
+            if batch:
+                in_flight.append(pool.submit(_label_batch, batch))
+            while in_flight:
+                yield from results(in_flight.popleft())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Work sent to one worker at a time: a few documents, or about a megabyte.
+_BATCH_DOCS = 16
+_BATCH_BYTES = 1 << 20
+_worker_identifier: LanguageIdentifier | None = None
+
+
+def _start_worker(langs) -> None:
+    global _worker_identifier
+    _worker_identifier = LanguageIdentifier(langs=langs)
+
+
+def _label_batch(batch: list[tuple[str, str | bytes]]) -> list[tuple[str, Document | Exception]]:
+    """In a worker: label each document; an error travels back as the exception, for ``on_error``."""
+    out: list[tuple[str, Document | Exception]] = []
+    for doc_id, data in batch:
+        try:
+            out.append((doc_id, _worker_identifier(load_document(data, doc_id))))
+        except Exception as exc:
+            out.append((doc_id, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}")))
+    return out
+
+
+def _picklable(exc: Exception) -> bool:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return False
+    return True
 
 
 def _mark_untranslated(doc: Document, target: str) -> Document:

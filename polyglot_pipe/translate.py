@@ -10,6 +10,7 @@ and gain what it lacks: one batched, deduplicated call per pack for a whole run.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,10 @@ NO_LANGUAGE = "und"
 # are trained on sentences, and CTranslate2 truncates at max_input_length anyway.
 _MAX_PIECE_TOKENS = 200
 
+# Translations kept in-process so that text repeated across chunks of one run
+# is translated once even without the persistent memory.
+_RUN_CACHE_ENTRIES = 200_000
+
 
 @dataclass
 class LoadedPack:
@@ -37,6 +42,7 @@ class LoadedPack:
 
     @classmethod
     def load(cls, pack: Pack, *, device: str = "auto", compute_type: str = "auto", threads: int = 0) -> "LoadedPack":
+        """Load once per run.  ``compute_type="auto"`` means int8 on CPU, CTranslate2's best choice on GPU."""
         import ctranslate2
         import sentencepiece
 
@@ -45,6 +51,8 @@ class LoadedPack:
             raise RuntimeError(f"pack {pack.id} has no sentencepiece.model; only SentencePiece packs are supported")
         if device == "auto":
             device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        if compute_type == "auto" and device == "cpu":
+            compute_type = "int8"
         translator = ctranslate2.Translator(
             str(pack.path / "model"),
             device=device,
@@ -55,8 +63,21 @@ class LoadedPack:
         tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(spm_path))
         return cls(pack, translator, tokenizer, pack.metadata.get("target_prefix") or None)
 
-    def translate(self, texts: Sequence[str], *, beam_size: int = 4, max_batch_tokens: int = 4096) -> list[str]:
-        """Translate unique texts in one batched call; the order of the result is the order of ``texts``."""
+    def translate(
+        self,
+        texts: Sequence[str],
+        *,
+        beam_size: int = 4,
+        max_batch_tokens: int = 4096,
+        max_decoding_length: int = 256,
+        min_decoding_length: int = 0,
+    ) -> list[str]:
+        """Translate unique texts in one batched call; the order of the result is the order of ``texts``.
+
+        Pieces are sorted by length so each batch holds similar lengths (little
+        padding) and batches are cut by tokens, not sentences.  The decoding
+        lengths exist for benchmarks: a random-weight model decodes a fixed length.
+        """
         pieces: list[list[str]] = []
         owners: list[int] = []
         for i, text in enumerate(texts):
@@ -76,6 +97,8 @@ class LoadedPack:
             replace_unknowns=True,
             max_batch_size=max_batch_tokens,
             batch_type="tokens",
+            max_decoding_length=max_decoding_length,
+            min_decoding_length=min_decoding_length,
         )
         outputs: list[list[str]] = [[] for _ in texts]
         decoded: list[str] = [""] * len(pieces)
@@ -92,8 +115,11 @@ class LoadedPack:
 class Translator:
     """The translation stage: finds, loads and runs packs; deduplicates across documents.
 
-    ``memory`` (optional) is a translation memory with ``get_many(pack, texts)``
-    and ``put_many(pack, pairs)``; hits are marked ``cached``.
+    ``memory`` (optional) is a translation memory with ``get_many(pack, texts,
+    decoding)`` and ``put_many(pack, pairs, decoding)`` (polyglot_pipe.memory);
+    its hits are marked ``cached``.  Within one run, text already translated in
+    an earlier chunk is reused from an in-process cache (not marked ``cached``:
+    that flag means "from the persistent memory").
     """
 
     def __init__(
@@ -106,6 +132,9 @@ class Translator:
         beam_size: int = 4,
         threads: int = 0,
         memory=None,
+        max_batch_tokens: int = 4096,
+        max_decoding_length: int = 256,
+        min_decoding_length: int = 0,
     ):
         self.target = target
         self.packs_dir = packs_dir
@@ -114,6 +143,10 @@ class Translator:
         self.beam_size = beam_size
         self.threads = threads
         self.memory = memory
+        self.max_batch_tokens = max_batch_tokens
+        self.max_decoding_length = max_decoding_length
+        self.min_decoding_length = min_decoding_length
+        self._run_cache: OrderedDict[tuple[str, str], tuple] = OrderedDict()
         self._loaded: dict[str, LoadedPack | Exception | None] = {}
 
     def __call__(self, doc: Document) -> Document:
@@ -177,25 +210,51 @@ class Translator:
     def _is_source(self, frag: Fragment) -> bool:
         return frag.lang in (self.target, NO_LANGUAGE)
 
+    @property
+    def decoding(self) -> str:
+        """The decoding settings that change a translation: part of the memory's key."""
+        key = f"beam={self.beam_size}"
+        if self.max_decoding_length != 256 or self.min_decoding_length:
+            key += f",len={self.min_decoding_length}-{self.max_decoding_length}"
+        return key
+
     def _translate_with(self, loaded: LoadedPack, lang: str, texts: list[str]) -> dict:
         method = loaded.pack.id
         results = {}
-        todo = texts
-        if self.memory is not None:
-            hits = self.memory.get_many(loaded.pack, texts)
+        todo = []
+        for text in texts:
+            seen = self._run_cache.get((lang, text))
+            if seen is None:
+                todo.append(text)
+            else:
+                results[lang, text] = seen
+        if self.memory is not None and todo:
+            hits = self.memory.get_many(loaded.pack, todo, self.decoding)
             for text, english in hits.items():
-                results[lang, text] = (english, method, "ok", None, True)
-            todo = [t for t in texts if t not in hits]
+                results[lang, text] = self._remember(lang, text, (english, method, "ok", None, True))
+            todo = [t for t in todo if t not in hits]
         if not todo:
             return results
         try:
-            translations = loaded.translate(todo, beam_size=self.beam_size)
-        except Exception as exc:
+            translations = loaded.translate(
+                todo,
+                beam_size=self.beam_size,
+                max_batch_tokens=self.max_batch_tokens,
+                max_decoding_length=self.max_decoding_length,
+                min_decoding_length=self.min_decoding_length,
+            )
+        except Exception as exc:  # failures are not remembered: the next run tries again
             for text in todo:
                 results[lang, text] = (None, "none", "failed", f"{type(exc).__name__}: {exc}", False)
             return results
         for text, english in zip(todo, translations):
-            results[lang, text] = (english, method, "ok", None, False)
+            results[lang, text] = self._remember(lang, text, (english, method, "ok", None, False))
         if self.memory is not None:
-            self.memory.put_many(loaded.pack, list(zip(todo, translations)))
+            self.memory.put_many(loaded.pack, list(zip(todo, translations)), self.decoding)
         return results
+
+    def _remember(self, lang: str, text: str, result: tuple) -> tuple:
+        self._run_cache[lang, text] = result
+        if len(self._run_cache) > _RUN_CACHE_ENTRIES:
+            self._run_cache.popitem(last=False)
+        return result
