@@ -151,6 +151,8 @@ def _checked(records: Iterable[dict], name: str) -> list[dict]:
     try:
         for number, record in enumerate(records, 1):
             checked.append(_check_record(record, f"{name}: record {number}"))
+    except UnicodeDecodeError:
+        raise  # load_records words it
     except ValueError as exc:  # read_jsonl names the line
         raise ReviewError(f"{name}: {exc}") from None
     return checked

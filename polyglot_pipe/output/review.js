@@ -50,8 +50,10 @@
     if (!rows.length) { shown.textContent = "no non-English fragment shown"; return; }
     var old = document.querySelector(".pp-current");
     var top = toolbar.getBoundingClientRect().bottom;  // a row we jumped to sits just below this
-    var i = step > 0 ? firstBelow(rows, top + 12) : firstBelow(rows, top + 2) - 1;
-    if (rows[i] === old) i += step;  // at the end of the page a jumped-to row sits lower
+    var i = old ? rows.indexOf(old) : -1;
+    var rect = old && old.getBoundingClientRect();
+    if (i >= 0 && rect.bottom > top && rect.top < window.innerHeight) i += step;  // still looking at it
+    else i = step > 0 ? firstBelow(rows, top + 12) : firstBelow(rows, top + 2) - 1;  // scrolled elsewhere
     var target = rows[(i + rows.length) % rows.length];  // wrap around at either end
     if (old) old.classList.remove("pp-current");
     target.classList.add("pp-current");
