@@ -164,8 +164,8 @@ def install_pack_file(archive: str | os.PathLike, directory: str | os.PathLike |
                 (staging / top / ".sha256").write_text(digest + "\n", encoding="ascii")
                 pack = read_pack(staging / top)
                 target = root / top
-                if target.exists():
-                    shutil.rmtree(target)
+                if target.exists():  # set the old copy aside, so the swap is two renames
+                    target.rename(staging / ".replaced")
                 (staging / top).rename(target)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -286,6 +286,13 @@ def install_from_index(
         entry = pack_index.find_entry(entries, from_code, to_code)
     if entry is None:
         raise PackError(f"the index ({pack_index.index_url(index_url)}) has no {from_code}->{to_code} pack")
+    return _install_entry(entry, directory, timeout=timeout, progress=progress)
+
+
+def _install_entry(entry, directory, *, timeout: float, progress: bool) -> Pack:
+    """Install an index entry, trying each of its links in turn."""
+    from . import pack_index
+
     errors: list[PackError] = []
     for link in entry.links:
         try:
@@ -296,7 +303,7 @@ def install_from_index(
             errors.append(exc)
     if all(isinstance(exc, pack_index.OfflineError) for exc in errors):
         raise errors[0]
-    raise errors[-1]
+    raise next(exc for exc in reversed(errors) if not isinstance(exc, pack_index.OfflineError))
 
 
 def _say_on_stderr(message: str) -> None:
@@ -325,20 +332,42 @@ def install_missing(
 
     wanted = sorted({lang for lang in langs if lang and lang not in (target, "und")})
     missing = [lang for lang in wanted if find_pack(lang, target, directory) is None]
+    if not missing:
+        return []
+    timeout = pack_index.DEFAULT_TIMEOUT if timeout is None else timeout
+
+    def offline(exc: Exception, langs: list[str]) -> None:
+        rest = ", ".join(f"{code}->{target}" for code in langs)
+        say(f"{exc}; not installing {rest}, carrying on without")
+
+    entries = None
+    try:
+        entries = pack_index.cached_index(index_url, cache_dir)
+    except PackError:
+        pass  # an unreadable cache is fetched again
+    if entries is None or any(pack_index.find_entry(entries, lang, target) is None for lang in missing):
+        try:
+            entries = pack_index.update_index(index_url, cache_dir, timeout=timeout)[0]
+        except pack_index.OfflineError as exc:
+            offline(exc, missing)
+            return []
+        except (PackError, OSError) as exc:
+            if entries is None:
+                say(f"cannot read the package index: {exc}; not installing any packs")
+                return []
+
     installed: list[Pack] = []
     for position, lang in enumerate(missing):
-        try:
-            pack = install_from_index(
-                lang, target, directory, index_url=index_url, cache_dir=cache_dir, timeout=timeout, progress=progress
-            )
-        except pack_index.OfflineError as exc:
-            rest = ", ".join(f"{code}->{target}" for code in missing[position:])
-            say(f"{exc}; not installing {rest}, carrying on without")
-            break
-        except PackError as exc:
-            say(f"cannot install a {lang}->{target} pack: {exc}")
+        entry = pack_index.find_entry(entries, lang, target)
+        if entry is None:
+            say(f"cannot install a {lang}->{target} pack: the index ({pack_index.index_url(index_url)}) has none")
             continue
-        except OSError as exc:  # a full disk, an unwritable packages folder
+        try:
+            pack = _install_entry(entry, directory, timeout=timeout, progress=progress)
+        except pack_index.OfflineError as exc:
+            offline(exc, missing[position:])
+            break
+        except (PackError, OSError) as exc:  # OSError: a full disk, an unwritable packages folder
             say(f"cannot install a {lang}->{target} pack: {exc}")
             continue
         say(f"installed {pack.from_code}->{pack.to_code} {pack.version} into {pack.path}")

@@ -107,7 +107,7 @@ def _table(columns: list[str], rows: list[list[str]], title: str | None = None) 
 
         table = Table(title=title, title_justify="left")
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", no_wrap=column != "path")
         for row in rows:
             table.add_row(*row)
         Console().print(table)

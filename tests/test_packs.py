@@ -349,7 +349,7 @@ def test_install_missing_installs_what_the_labels_need(packs_env, pack_server, t
     assert [(p.from_code, p.to_code) for p in packs] == [("ru", "en")]
     assert find_pack("ru", "en") is not None
     assert said == [
-        f"cannot install a ja->en pack: the index ({pack_server.url}index.json) has no ja->en pack",
+        f"cannot install a ja->en pack: the index ({pack_server.url}index.json) has none",
         f"installed ru->en 1.0 into {packs_env / 'translate-ru_en-1_0'}",
     ]
 
@@ -369,6 +369,23 @@ def test_install_missing_goes_on_after_a_broken_download(packs_env, pack_server,
     assert [p.from_code for p in packs] == ["ru"]
     assert "broke off" in said[0] and said[1].startswith("installed ru->en")
     assert leftovers(packs_env) == []
+
+
+def test_install_missing_with_a_broken_index_says_so_once(packs_env, pack_server):
+    pack_server.write_index('{"not": "a list"}')
+    said: list[str] = []
+    assert install_missing(["ru", "de"], "en", say=said.append, index_url=pack_server.url) == []
+    [line] = said
+    assert "cannot read the package index" in line and "expected a JSON list" in line
+
+
+def test_install_missing_uses_the_cached_index_and_fetches_nothing_else(packs_env, pack_server, tmp_path):
+    """A cached index that has every pair needed is not fetched again."""
+    pack_server.add_pack(build_dummy_pack(tmp_path, "ru"))
+    pack_index.update_index(pack_server.url)
+    pack_server.write_index("garbage")  # would fail if it were fetched again
+    said: list[str] = []
+    assert [p.from_code for p in install_missing(["ru"], say=said.append, index_url=pack_server.url)] == ["ru"]
 
 
 def test_install_missing_with_nothing_missing_touches_no_network(packs_env, offline_url, tmp_path):
