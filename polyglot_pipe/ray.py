@@ -263,3 +263,137 @@ def _map(ds, field, options, pool, gpus, cpus_per_worker, batch_size, lines_for=
         num_gpus=1 if gpus else 0,
         num_cpus=None if gpus else cpus_per_worker,
     )
+
+
+# -- polyglot-pipe run --ray [ADDRESS]
+
+
+def run_cli(args, address: str | None) -> int:
+    """``polyglot-pipe run --ray [ADDRESS] INPUT...``: the run command's job, on a Ray cluster.
+
+    ``args`` are the parsed ``run`` arguments; ``address`` is the cluster's
+    ("auto", "ray://host:10001", ...), or None to start a local one (or use
+    the one this process is already connected to).  The outputs, stderr
+    messages and exit status are those of the single-machine run: the same
+    Pipeline makes the same records, written in input order.
+
+    Inputs are read here, on the driver, and shipped to the workers, so they
+    need not be visible from the cluster's nodes; polyglot_pipe[ray] and the
+    packs must be installed on every node.  For corpora larger than the
+    driver's memory, read them with a ``ray.data.read_*`` function and call
+    :func:`process_dataset`.
+    """
+    import json
+    import logging
+    import sys
+
+    from .output import Summary, get_writer
+    from .sources import SourceError, iter_sources, looks_binary
+
+    errors: list[str] = []
+
+    def say(message: str) -> None:
+        print(f"polyglot-pipe: {message}", file=sys.stderr)
+
+    def report(message: str) -> None:
+        errors.append(message)
+        say(message)
+
+    items: list[dict] = []
+    walk_problems: list[str] = []
+    shown = 0
+    for source in iter_sources(args.inputs, walk_problems):
+        for message in walk_problems[shown:]:
+            report(message)
+        shown = len(walk_problems)
+        try:
+            data = source.read()
+        except SourceError as exc:
+            report(str(exc))
+            continue
+        if looks_binary(data[:4096]):
+            report(error_message(source.id, NotTextError("a binary file, not text")))
+            continue
+        items.append({"id": source.id, "data": data})
+    for message in walk_problems[shown:]:
+        report(message)
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+    try:
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True
+        if args.quiet:
+            context.enable_progress_bars = False
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
+        cpus = max(args.threads, 1)
+        gpus = {"auto": None, "cpu": False, "cuda": True}[args.device]
+        gpus, pool = worker_plan(getattr(args, "ray_workers", None), cpus, gpus)
+        options = pipeline_options(
+            target=args.target,
+            packs_dir=args.packs_dir if address else packages_dir_of(args.packs_dir),
+            langs=[code.strip() for code in args.langs.split(",")] if args.langs else None,
+            translate=not args.no_translate,
+            beam_size=args.beam_size,
+            memory=getattr(args, "memory", None),
+            gpu=gpus,
+            threads=cpus,
+        )
+        summary = Summary(target=args.target)
+
+        def records():
+            if not items:
+                return
+            ds = _map(ray.data.from_items(items), "data", options, pool, gpus, cpus, DEFAULT_BATCH_SIZE, lines_for="id")
+            for batch in ds.select_columns(["lines", "error"]).iter_batches(batch_format="pyarrow", batch_size=None):
+                for lines, error in zip(batch.column("lines").to_pylist(), batch.column("error").to_pylist()):
+                    if error is not None:
+                        report(error)
+                        continue
+                    for line in lines.splitlines():
+                        record = json.loads(line)
+                        summary.add_record(record)
+                        yield record
+
+        _write(args, records, summary, get_writer(args.format))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+    for lang, command in summary.missing_packs().items():
+        say(f"no {lang}->{args.target} pack installed ({summary.no_pack[lang]} fragments left untranslated): {command}")
+    summary.failed_inputs = len(errors)
+    if not args.quiet:
+        say(summary.line().removeprefix("polyglot-pipe: "))
+    return 1 if errors else 0
+
+
+def packages_dir_of(packs_dir) -> str:
+    """The packs folder this machine uses: a local cluster's workers then look in the same place."""
+    from .packs import packages_dir
+
+    return str(packages_dir(packs_dir))
+
+
+def _write(args, records, summary, writer) -> None:
+    """Write as the single-machine run does: to the -o file (atomically), else stdout."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    stream = records() if args.format == "jsonl" else list(records())
+    if not args.output:
+        writer(stream, sys.stdout, summary)
+        sys.stdout.flush()
+        return
+    path = Path(args.output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            writer(stream, out, summary)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
