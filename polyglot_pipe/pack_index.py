@@ -112,8 +112,11 @@ def index_cache_path(url: str | None = None, cache_dir: str | os.PathLike | None
     return Path(cache_dir or index_cache_dir()) / f"index-{key}.json"
 
 
-def parse_index(data: bytes | str, source: str = "index") -> list[IndexEntry]:
-    """The translate packages in an index.json; entries without a language pair or a link are skipped."""
+def parse_index(data: bytes | str, source: str = "index", base_url: str | None = None) -> list[IndexEntry]:
+    """The translate packages in an index.json; entries without a language pair or a link are skipped.
+
+    Relative links are resolved against ``base_url`` (the index's own URL).
+    """
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -131,6 +134,8 @@ def parse_index(data: bytes | str, source: str = "index") -> list[IndexEntry]:
             links = [links]
         if not isinstance(links, list) or not all(isinstance(link, str) for link in links) or not links:
             continue
+        if base_url:  # a mirror's index may give links relative to itself
+            links = [urllib.parse.urljoin(base_url, link) for link in links]
         sha256 = item.get("sha256")
         size = item.get("size")
         entries.append(
@@ -160,7 +165,7 @@ def update_index(
     """Fetch the index, check it parses, and cache it (atomically). Returns the entries and the cache file."""
     url = index_url(url)
     data = _fetch_bytes(url, timeout=timeout)
-    entries = parse_index(data, url)
+    entries = parse_index(data, url, url)
     path = index_cache_path(url, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
@@ -183,7 +188,7 @@ def cached_index(url: str | None = None, cache_dir: str | os.PathLike | None = N
         return None
     except OSError as exc:
         raise PackError(f"{path}: cannot read the cached index ({exc})") from None
-    return parse_index(data, str(path))
+    return parse_index(data, str(path), index_url(url))
 
 
 def load_index(

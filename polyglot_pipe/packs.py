@@ -29,6 +29,7 @@ __all__ = [
     "install_pack_file",
     "install_command",
     "read_pack",
+    "unreadable_packs",
     "parse_pair",
     "remove_packs",
     "install_from_url",
@@ -129,6 +130,23 @@ def installed_packs(directory: str | os.PathLike | None = None) -> list[Pack]:
     return sorted(packs, key=lambda p: (p.from_code, p.to_code, p.version))
 
 
+def unreadable_packs(directory: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
+    """Folders in the packages directory that aren't readable packs, with why: ``packs list`` names them
+    rather than hiding them (argostranslate fails on them too)."""
+    root = packages_dir(directory)
+    if not root.is_dir():
+        return []
+    found = []
+    for child in sorted(root.iterdir()):
+        if not child.is_dir() or child.name.startswith("."):
+            continue
+        try:
+            read_pack(child)
+        except PackError as exc:
+            found.append((child, str(exc).removeprefix(f"{child}: ")))
+    return found
+
+
 def find_pack(from_code: str, to_code: str, directory: str | os.PathLike | None = None) -> Pack | None:
     """The newest installed pack for the pair, or None."""
     candidates = [p for p in installed_packs(directory) if (p.from_code, p.to_code) == (from_code, to_code)]
@@ -164,9 +182,15 @@ def install_pack_file(archive: str | os.PathLike, directory: str | os.PathLike |
                 (staging / top / ".sha256").write_text(digest + "\n", encoding="ascii")
                 pack = read_pack(staging / top)
                 target = root / top
+                replaced = staging / ".replaced"
                 if target.exists():  # set the old copy aside, so the swap is two renames
-                    target.rename(staging / ".replaced")
-                (staging / top).rename(target)
+                    target.rename(replaced)
+                try:
+                    (staging / top).rename(target)
+                except OSError:
+                    if replaced.exists():
+                        replaced.rename(target)
+                    raise
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
     except zipfile.BadZipFile:

@@ -23,6 +23,7 @@ from .packs import (
     packages_dir,
     parse_pair,
     remove_packs,
+    unreadable_packs,
 )
 
 PROG = "polyglot-pipe"
@@ -119,6 +120,8 @@ def _table(columns: list[str], rows: list[list[str]], title: str | None = None) 
 def run_list(args: argparse.Namespace) -> int:
     root = packages_dir(args.packs_dir)
     packs = installed_packs(root)
+    for path, why in unreadable_packs(root):
+        _say(f"{path}: not a usable pack ({why})")
     if not packs:
         _say(f"no packs installed in {root}")
         return 0

@@ -128,6 +128,23 @@ def test_bad_archives_get_one_line_and_install_nothing(packs_env, tmp_path, caps
     assert installed_packs() == [] and leftovers(packs_env) == []
 
 
+def test_reinstalling_the_same_file_leaves_one_working_copy(packs_env, tmp_path):
+    archive = build_dummy_pack(tmp_path)
+    first = install_pack_file(archive)
+    second = install_pack_file(archive)
+    assert first == second and installed_packs() == [second]
+    assert leftovers(packs_env) == []
+
+
+def test_list_names_folders_that_are_not_usable_packs(packs_env, tmp_path, capsys):
+    install_pack_file(build_dummy_pack(tmp_path))
+    (packs_env / "half-copied").mkdir()
+    (packs_env / "half-copied" / "metadata.json").write_text("{trunc")
+    rc, out, err = cli(capsys, "packs", "list")
+    assert rc == 0 and out.startswith("ru->en\t")
+    assert "half-copied: not a usable pack (unreadable metadata.json" in err
+
+
 def test_install_of_something_that_is_neither_file_nor_code(packs_env, capsys):
     rc, _, err = cli(capsys, "packs", "install", "no/such/file.argosmodel")
     assert rc == 1 and len(err.splitlines()) == 1 and "no such file" in err
@@ -234,6 +251,20 @@ def test_a_stale_cached_index_is_refreshed_when_it_lacks_the_pair(packs_env, pac
     from polyglot_pipe.packs import install_from_index
 
     assert install_from_index("ru", "en", index_url=pack_server.url).from_code == "ru"
+
+
+def test_a_file_index_with_relative_links_works_without_a_server(packs_env, tmp_path, capsys):
+    """A mirror on disk (or any index) may give links relative to index.json."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    archive = build_dummy_pack(mirror, "de")
+    (mirror / "index.json").write_text(
+        json.dumps([{"from_code": "de", "to_code": "en", "package_version": "1.0", "links": [archive.name],
+                     "sha256": sha256_of(archive)}])
+    )
+    rc, out, err = cli(capsys, "packs", "install", "de", "--index", mirror.as_uri())
+    assert rc == 0, err
+    assert find_pack("de", "en").sha256 == sha256_of(archive)
 
 
 def test_an_index_that_is_not_an_index(packs_env, pack_server, capsys):
