@@ -54,7 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
-    parser.add_argument("-o", "--output", metavar="PATH", help="write here instead of stdout")
+    parser.add_argument(
+        "-o", "--output", metavar="PATH",
+        help="write here instead of stdout: a FILE gets everything; an existing folder, or a path ending "
+        "in /, gets one output per input (its path mirrored, extension replaced), each written "
+        "atomically; outputs newer than their input are skipped on re-runs",
+    )
+    parser.add_argument("--force", action="store_true", help="with -o DIR: redo outputs that are up to date")
+    parser.add_argument(
+        "--input-format", choices=["text", "lines", "jsonl"], default="text",
+        help="text: each file is a document (default); lines: each line is one; "
+        "jsonl: the --field of each record is one, and the record is written back with its fragments added",
+    )
+    parser.add_argument("--field", default="text", metavar="NAME", help="with --input-format jsonl: the field to process (default: text)")
     parser.add_argument("--format", choices=sorted(WRITERS), default="jsonl", help="output format (default: jsonl)")
     parser.add_argument("--to", dest="target", default="en", metavar="LANG", help="target language (default: en)")
     parser.add_argument("--langs", metavar="L1,L2", help="candidate languages, when you know them (e.g. ru,en,de)")
@@ -63,6 +75,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beam-size", type=int, default=4, help="beam search width (default: 4, as Argos)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where CTranslate2 runs")
     parser.add_argument("--threads", type=int, default=0, help="CTranslate2 threads (default: up to 4)")
+    parser.add_argument("--workers", type=int, metavar="N", help="processes for decoding, repair, segmentation and labelling (default: one per core, at most one per input)")
+    parser.add_argument("--chunk-size", type=int, default=64, metavar="N", help="documents translated together, deduplicated (default: 64)")
+    parser.add_argument("--no-memory", action="store_true", help="neither read nor fill the translation memory")
+    parser.add_argument("--memory-path", metavar="FILE", help="the translation memory's SQLite file (default: in the user cache; $POLYGLOT_PIPE_CACHE_DIR moves it)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary line")
 
 

@@ -1,58 +1,157 @@
-"""`polyglot-pipe run`: inputs -> Pipeline -> records -> a writer, with honest messages on stderr."""
+"""`polyglot-pipe run`: inputs -> Pipeline -> records -> outputs, with honest messages on stderr.
+
+Outputs:
+- no ``-o``: everything to stdout;
+- ``-o FILE``: everything into one file, written atomically;
+- ``-o DIR`` (an existing folder, or a path ending in "/"): one output per input,
+  mirroring the input's path relative to the folder given (a file given by name
+  lands at the top), its extension replaced by the format's (``a/page.txt`` ->
+  ``DIR/a/page.jsonl``; when two inputs would share a name, both keep their own
+  extension too: ``page.txt.jsonl``, ``page.md.jsonl``).
+
+Every output is written to a temporary file beside it and renamed into place
+when complete, so an output that exists is complete, and one that is newer than
+its input is up to date: a re-run skips it (``--force`` redoes it).  Temporary
+files of a killed run are removed by the next run into the same folder.
+
+Input formats: ``text`` (a file is a document), ``lines`` (each line is one),
+``jsonl`` (the ``--field`` of each record is one; the record is written back with
+its ``fragments`` added).  Lines and records are streamed, never read whole.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .decode import NotTextError
 from .output import Summary, get_writer
 from .pipeline import Pipeline
-from .sources import SourceError, iter_sources, looks_binary
+from .sources import Source, SourceError, iter_sources, looks_binary
 
 __all__ = ["run"]
 
 PROG = "polyglot-pipe"
+EXTENSIONS = {"jsonl": ".jsonl", "html": ".html", "md": ".md", "tsv": ".tsv"}
+# Temporary outputs carry the writing process's id, so a later run can tell a dead run's leftovers.
+_TMP_RE = re.compile(r"^\..+\.pp(\d+)-[^.]*\.part$")
 
 
 def _say(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
+@dataclass
+class _Job:
+    """One input and where its records go (``out`` None: the shared output)."""
+
+    source: Source
+    out: Path | None = None
+
+
+@dataclass(eq=False)
+class _Sink:
+    """An output being written: records stream into a temporary file, renamed when complete."""
+
+    path: Path | None  # None: stdout
+    format: str
+    summary: Summary
+    live: list  # the sinks with a temporary file open, to remove theirs if the run is interrupted
+    always: bool = False  # write even without records (the one shared output)
+    _file: object = None
+    _tmp: str | None = None
+    _held: list = field(default_factory=list)  # records of formats that need them all at once
+    written: bool = False
+
+    def _open(self):
+        if self._file is None:
+            if self.path is None:
+                self._file = sys.stdout
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, self._tmp = tempfile.mkstemp(
+                    prefix=f".{self.path.name}.pp{os.getpid()}-", suffix=".part", dir=self.path.parent
+                )
+                os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are ordinary files
+                self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+                self.live.append(self)
+        return self._file
+
+    def add(self, records: list[dict], line: dict | None = None) -> None:
+        """Fragment records of one document; ``line`` replaces them in the output (JSONL input)."""
+        for record in records:
+            self.summary.add_record(record)
+        self.written = True
+        if line is not None:
+            self._open().write(json.dumps(line, ensure_ascii=False) + "\n")
+        elif self.format == "jsonl":
+            out = self._open()
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            self._held.extend(records)
+
+    def finish(self) -> None:
+        """Complete the output: write what was held, then rename into place."""
+        if not self.written and not self.always:
+            return  # nothing for this input (it failed): no output, so the next run tries again
+        out = self._open()
+        if self.format != "jsonl":
+            get_writer(self.format)(self._held, out, self.summary)
+            self._held = []
+        out.flush()
+        if self.path is None:
+            return
+        os.fsync(out.fileno())
+        out.close()
+        os.replace(self._tmp, self.path)
+        self._file = self._tmp = None
+        self.live.remove(self)
+
+    def abandon(self) -> None:
+        if self._tmp is not None:
+            self._file.close()
+            Path(self._tmp).unlink(missing_ok=True)
+            self._file = self._tmp = None
+
+
 def run(args: argparse.Namespace) -> int:
+    input_format = getattr(args, "input_format", "text")
+    if input_format == "jsonl" and args.format != "jsonl":
+        _say("--input-format jsonl writes the records back as JSONL: use --format jsonl")
+        return 2
+    out_dir = _output_dir(args.output)
+    if out_dir is not None and "-" in args.inputs:
+        _say("-o DIR writes one output per input file; stdin (-) has no name: use -o FILE or stdout")
+        return 2
+
     errors: list[str] = []
+    failures: dict[str, str] = {}
 
     def report(doc_id: str, exc: Exception) -> None:
         message = str(exc) if isinstance(exc, (NotTextError, SourceError)) else f"{type(exc).__name__}: {exc}"
         if not message.startswith(doc_id):
             message = f"{doc_id}: {message}"
         errors.append(message)
+        failures[doc_id] = message
         _say(message)
 
-    def items() -> Iterator[tuple[str, bytes]]:
-        shown = 0
-        for source in iter_sources(args.inputs, errors):
-            while shown < len(errors):  # problems found while walking the inputs
-                _say(errors[shown])
-                shown += 1
-            try:
-                data = source.read()
-            except SourceError as exc:
-                report(source.id, exc)
-                shown += 1
-                continue
-            if looks_binary(data[:4096]):
-                report(source.id, NotTextError("a binary file, not text"))
-                shown += 1
-                continue
-            yield source.id, data
-        for message in errors[shown:]:
-            _say(message)
+    jobs, skipped = _plan(args, out_dir, errors)
+    for message in errors:
+        _say(message)
+    if skipped and not args.quiet:
+        _say(f"skipped {skipped} input(s) whose output is up to date (--force redoes them)")
 
+    # The lead wires --install-missing here: packs.install_missing(...) for the
+    # languages the user names, before the Pipeline (and its Translator) is built.
     pipeline = Pipeline(
         target=args.target,
         packs_dir=args.packs_dir,
@@ -61,22 +160,60 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         beam_size=args.beam_size,
         threads=args.threads,
+        memory=_memory(args),
+        chunk_size=getattr(args, "chunk_size", 64),
+        workers=_workers(args, jobs, input_format),
     )
     summary = Summary(target=args.target)
+    live: list[_Sink] = []
+    shared = None
+    if out_dir is None:
+        shared = _Sink(Path(args.output) if args.output else None, args.format, summary, live, always=True)
 
-    def records() -> Iterator[dict]:
-        for doc in pipeline.process_many(items(), on_error=report):
-            for record in doc.to_records():
-                summary.add_record(record)
-                yield record
+    # What was sent to the pipeline, in order: (doc id, sink, JSONL record) per document,
+    # and (None, sink, None) where an input ends, so its output completes then.
+    sent: deque = deque()
+    progress = _Progress(len(jobs), enabled=not args.quiet and sys.stderr.isatty())
 
-    writer = get_writer(args.format)
-    stream = records() if args.format == "jsonl" else list(records())
-    if args.output:
-        _write_atomically(Path(args.output), lambda out: writer(stream, out, summary))
-    else:
-        writer(stream, sys.stdout, summary)
-        sys.stdout.flush()
+    def items() -> Iterator[tuple[str, bytes | str]]:
+        for job in jobs:
+            sink = shared if job.out is None else _Sink(job.out, args.format, Summary(target=args.target), live)
+            for doc_id, data, record in _units(job.source, input_format, getattr(args, "field", "text"), report):
+                sent.append((doc_id, sink, record))
+                if data is not None:
+                    yield doc_id, data
+            sent.append((None, sink, None))
+
+    def settle(until: str | None) -> None:
+        """Write out what the pipeline dropped (failed documents) and complete finished inputs."""
+        while sent:
+            doc_id, sink, record = sent[0]
+            if doc_id is not None and doc_id == until:
+                return
+            sent.popleft()
+            if doc_id is None:
+                if sink is not shared:
+                    sink.finish()
+                    _merge(summary, sink.summary)
+                progress.advance()
+            elif record is not None:  # a JSONL record that could not be processed: kept, with the reason
+                sink.add([], line={**record, "fragments": [], "fragments_error": failures.get(doc_id, "failed")})
+
+    try:
+        with progress:
+            for doc in pipeline.process_many(items(), on_error=report):
+                settle(until=doc.id)
+                _doc_id, sink, record = sent.popleft()
+                records = doc.to_records()
+                sink.add(records, line=None if record is None else {**record, "fragments": records})
+                progress.documents += 1
+            settle(until=None)
+            if shared is not None:
+                shared.finish()
+    except BaseException:
+        for sink in list(live):
+            sink.abandon()
+        raise
 
     for lang, command in summary.missing_packs().items():
         _say(f"no {lang}->{args.target} pack installed ({summary.no_pack[lang]} fragments left untranslated): {command}")
@@ -86,14 +223,203 @@ def run(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _write_atomically(path: Path, write) -> None:
-    """Write to a temporary file beside ``path``, then rename: never a half-written output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _output_dir(output: str | None) -> Path | None:
+    """The rule: -o names a folder when it is an existing folder or ends with a slash."""
+    if not output:
+        return None
+    if Path(output).is_dir() or output.endswith(("/", os.sep)):
+        return Path(output)
+    return None
+
+
+def _plan(args, out_dir: Path | None, errors: list[str]) -> tuple[list[_Job], int]:
+    """Every input, with its output when writing to a folder; up-to-date ones are left out and counted."""
+    jobs: list[_Job] = []
+    for name in args.inputs:
+        root = Path(name) if name != "-" and Path(name).is_dir() else None
+        for source in iter_sources([name], errors):
+            if out_dir is not None and _is_within(source.path, out_dir):
+                continue  # our own outputs, when the folder is inside an input folder
+            relative = source.path.relative_to(root) if root else Path(source.path.name) if source.path else None
+            jobs.append(_Job(source, relative))
+    if out_dir is None:
+        return jobs, 0
+
+    _remove_dead_runs_leftovers(out_dir)
+    ext = EXTENSIONS[args.format]
+    names: dict[Path, int] = {}
+    for job in jobs:
+        names[job.out.with_suffix(ext)] = names.get(job.out.with_suffix(ext), 0) + 1
+    planned: list[_Job] = []
+    skipped = 0
+    taken: set[Path] = set()
+    for job in jobs:
+        short = job.out.with_suffix(ext)
+        out = out_dir / (short if names[short] == 1 else job.out.with_name(job.out.name + ext))
+        if out in taken or out.resolve() == job.source.path.resolve():
+            errors.append(f"{job.source.id}: its output {out} would overwrite another file of this run; skipped")
+            continue
+        taken.add(out)
+        if not getattr(args, "force", False) and _up_to_date(out, job.source.path):
+            skipped += 1
+            continue
+        planned.append(_Job(job.source, out))
+    return planned, skipped
+
+
+def _up_to_date(out: Path, source: Path) -> bool:
+    """Outputs appear only by rename when complete, so existing and newer than the input is enough."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            write(out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return out.stat().st_mtime_ns >= source.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+def _is_within(path: Path | None, folder: Path) -> bool:
+    if path is None:
+        return False
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _remove_dead_runs_leftovers(out_dir: Path) -> None:
+    """Temporary outputs of runs that were killed (their process is gone) are deleted."""
+    if not out_dir.is_dir():
+        return
+    for dirpath, _dirnames, filenames in os.walk(out_dir):
+        for filename in filenames:
+            match = _TMP_RE.match(filename)
+            if match and not _alive(int(match.group(1))):
+                Path(dirpath, filename).unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _units(source: Source, input_format: str, field_name: str, report) -> Iterator[tuple[str, object, dict | None]]:
+    """The documents of one input: (doc id, text or bytes or None when unusable, JSONL record or None)."""
+    if input_format == "text":
+        try:
+            data = source.read()
+        except SourceError as exc:
+            report(source.id, exc)
+            return
+        if looks_binary(data[:4096]):
+            report(source.id, NotTextError("a binary file, not text"))
+            return
+        yield source.id, data, None
+        return
+    try:
+        stream = sys.stdin.buffer if source.path is None else open(source.path, "rb")
+    except OSError as exc:
+        report(source.id, SourceError(f"{source.id}: cannot read ({exc.strerror or exc})"))
+        return
+    try:
+        for number, line in enumerate(stream, 1):
+            doc_id = f"{source.id}:{number}"
+            line = line.rstrip(b"\r\n")
+            if input_format == "lines":
+                yield doc_id, line, None
+                continue
+            if not line.strip():
+                continue  # blank lines separate nothing in JSONL
+            record, problem = _parse_record(line, field_name)
+            if problem:
+                report(doc_id, ValueError(problem))
+                yield doc_id, None, record
+            else:
+                yield doc_id, record[field_name], record
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _parse_record(line: bytes, field_name: str) -> tuple[dict, str | None]:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        return {"input": line.decode("utf-8", "replace")}, f"not a JSON record ({exc})"
+    if not isinstance(record, dict):
+        return {"input": record}, "not a JSON object"
+    if field_name not in record:
+        return record, f'no "{field_name}" field (choose the field with --field)'
+    if not isinstance(record[field_name], str):
+        return record, f'the "{field_name}" field is {type(record[field_name]).__name__}, not text'
+    return record, None
+
+
+def _memory(args):
+    if args.no_translate or getattr(args, "no_memory", False):
+        return None
+    from .memory import TranslationMemory
+
+    return TranslationMemory(getattr(args, "memory_path", None))
+
+
+def _workers(args, jobs: list[_Job], input_format: str) -> int:
+    """--workers, else one per core, but no more than there are inputs (streams count as many)."""
+    if getattr(args, "workers", None):
+        return args.workers
+    cores = os.cpu_count() or 1
+    if input_format == "text":
+        return max(1, min(cores, len(jobs)))
+    size = sum(job.source.path.stat().st_size for job in jobs if job.source.path is not None)
+    return cores if size > (1 << 20) else 1
+
+
+def _merge(total: Summary, part: Summary) -> None:
+    total.documents += part.documents
+    total.fragments += part.fragments
+    total.languages.update(part.languages)
+    total.translated += part.translated
+    total.cached += part.cached
+    total.no_pack.update(part.no_pack)
+    total.failed += part.failed
+
+
+class _Progress:
+    """A rich progress bar on a terminal; nothing at all otherwise."""
+
+    def __init__(self, inputs: int, enabled: bool):
+        self.enabled = enabled
+        self.inputs = inputs
+        self.documents = 0
+        self._bar = None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("inputs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.fields[docs]} documents"),
+                console=Console(stderr=True), transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("run", total=self.inputs, docs=0)
+        return self
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, docs=self.documents)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
