@@ -42,6 +42,9 @@ class RoundTrip:
     name: str
     shown_as: str
     really: str
+    #: the gain in log-probability per changed character it needs; Latin-to-Latin
+    #: repairs need more, because clean accented Latin text is everywhere
+    margin: float = 1.0
 
     def undo(self, text: str) -> str | None:
         """The text as it should have been shown, or None when this round trip cannot apply."""
@@ -67,14 +70,12 @@ ROUND_TRIPS: tuple[RoundTrip, ...] = (
     RoundTrip("cp866-as-cp1251", "sloppy-windows-1251", "cp866"),
     RoundTrip("cp1253-as-cp1252", "sloppy-windows-1252", "cp1253"),
     RoundTrip("cp1253-as-latin-1", "latin-1", "cp1253"),
-    RoundTrip("cp1250-as-cp1252", "sloppy-windows-1252", "cp1250"),
-    RoundTrip("cp1250-as-latin-1", "latin-1", "cp1250"),
+    RoundTrip("cp1250-as-cp1252", "sloppy-windows-1252", "cp1250", margin=4.0),
+    RoundTrip("cp1250-as-latin-1", "latin-1", "cp1250", margin=4.0),
 )
 
-#: A repair must beat the raw text by this much mean log-probability per bigram.
-MARGIN = 1.0
 #: A hard mojibake signal counts like this many unseen bigrams.
-_SIGNAL_WEIGHT = 12.0
+_SIGNAL_WEIGHT = 25.0
 _UNSEEN = math.log(1e-7)
 
 _TOKEN_RE = regex.compile(r"[^ \t\r\n\f\v]+")
@@ -126,6 +127,8 @@ def _normal(ch: str) -> str:
     from langdetect.utils.ngram import NGram
 
     if not ch.isalpha():
+        if ord(ch) > 0x7F and ch not in _ATTACHED and unicodedata.category(ch)[0] in "SNC":
+            return "\x00"  # a symbol where text has letters: scores as an unseen bigram
         return " "
     low = ch.lower()
     if len(low) != 1:  # "İ".lower() is two code points
@@ -133,8 +136,14 @@ def _normal(ch: str) -> str:
     return NGram.normalize(low) if ord(low) > 0x7F else low
 
 
+#: Non-letters that normally touch a word: quotes, dashes, units, currency, marks.
+_ATTACHED = frozenset("«»„“”‘’‚‹›…–—·•°²©®™€£¥§№\u00a0\u202f\u2009´")
+#: Spanish opening marks: normal before a word, mojibake after a letter ("du¿a").
+_OPENING = frozenset("¡¿")
+
+
 def _signals(text: str) -> int:
-    """Count hard signals of mojibake: mixed scripts or case flips inside a word, junk between letters."""
+    """Count hard signals of mojibake: mixed scripts or case flips inside a word, junk touching letters."""
     count = 0
     for word in text.split():
         scripts = set()
@@ -145,48 +154,80 @@ def _signals(text: str) -> int:
                 count += 1
             if ch.isalpha():
                 script = script_of(ch)
+                if script in _KANJI_KANA:
+                    script = "Han"
                 if script != COMMON:
                     scripts.add(script)
                 if prev.isalpha() and prev.islower() and ch.isupper():
                     count += 1
-            elif code > 0x7F and 0 < i < len(word) - 1 and prev.isalpha() and word[i + 1].isalpha():
-                # "mo¿na", "Ð—Ð": a symbol where a letter belongs
-                if unicodedata.category(ch)[0] != "M":
+            elif ch in _OPENING:
+                count += prev.isalpha()
+            elif code > 0x7F and ch not in _ATTACHED and unicodedata.category(ch)[0] != "M":
+                # "mo¿na", "zostan¹", "Ð—Ð": a symbol where a letter belongs
+                if prev.isalpha() or (i + 1 < len(word) and word[i + 1].isalpha()):
                     count += 1
             prev = ch
-        if len({s for s in scripts if s not in ("Hiragana", "Katakana", "Han")}) + (
-            1 if scripts & {"Hiragana", "Katakana", "Han"} else 0
-        ) > 1:
+        if len(scripts) > 1:
             count += 2
     return count
 
 
-def language_score(text: str) -> float:
-    """How much ``text`` reads as some language: mean bigram log-probability, minus mojibake signals.
+_KANJI_KANA = frozenset(("Hiragana", "Katakana", "Han"))
 
-    Higher is better; real sentences score around -5 to -7, mojibake far lower.
+
+def _evidence(text: str) -> tuple[float, int]:
+    """Total bigram log-probability (less mojibake signals) and the number of bigrams.
+
+    Each word is scored under the best language of its own script, so a
+    Russian phrase inside an English line is not penalised for mixing.
     """
-    chars = [_normal(c) for c in text]
-    norm = " " + "".join(chars) + " "
-    norm = regex.sub(" {2,}", " ", norm)
-    bigrams = [norm[i : i + 2] for i in range(len(norm) - 1)]
-    penalty = _signals(text) * _SIGNAL_WEIGHT
-    if len(bigrams) <= 1:  # no letters: nothing reads as a language
-        return _UNSEEN - penalty
-    letters = [c for c in norm if c != " "]
-    scripts: dict[str, int] = {}
-    for c in letters:
-        s = script_of(c)
-        scripts[s] = scripts.get(s, 0) + 1
+    words: dict[str, list[str]] = {}
+    for word in "".join(_normal(c) for c in text).split():
+        script = script_of(word[0])
+        words.setdefault("Han" if script in _KANJI_KANA else script, []).append(word)
     profiles = _profiles()
-    candidates = []
-    for script, _ in sorted(scripts.items(), key=lambda kv: -kv[1])[:2]:
-        candidates.extend(profiles.get(script, ()))
-    if not candidates:
-        return _UNSEEN - penalty / len(bigrams)
-    sample = bigrams[:400]
-    best = max(sum(p.bigrams.get(b, _UNSEEN) for b in sample) for p in candidates)
-    return (best - penalty) / len(sample)
+    total = -_signals(text) * _SIGNAL_WEIGHT
+    count = 0
+    for script, group in words.items():
+        norm = " " + " ".join(group) + " "
+        bigrams = [norm[i : i + 2] for i in range(min(len(norm) - 1, 1000))]
+        candidates = profiles.get(script) or profiles.get("Hiragana" if script == "Han" else "", ())
+        if candidates:
+            total += max(sum(p.bigrams.get(b, _UNSEEN) for b in bigrams) for p in candidates)
+        else:
+            total += _UNSEEN * len(bigrams)
+        count += len(bigrams)
+    return total, count
+
+
+def language_score(text: str) -> float:
+    """How much ``text`` reads as language: mean bigram log-probability, minus mojibake signals.
+
+    Higher is better; real sentences score about -4 to -7, mojibake far lower.
+    """
+    total, count = _evidence(text)
+    if not count:  # no letters: nothing reads as a language
+        return _UNSEEN + total
+    return total / count
+
+
+def _letter_share(text: str) -> float:
+    visible = [c for c in text if not c.isspace()]
+    return sum(c.isalpha() for c in visible) / len(visible) if visible else 0.0
+
+
+def _enough_change(raw: str, repaired: str) -> bool:
+    """Whether a same-length round trip changed enough letters to be judged.
+
+    One changed letter only counts when it stays in the script of the letters
+    around it (Polish "du¿a" -> "duża"), never when it brings in another script
+    (French "à" -> Cyrillic "а").
+    """
+    changed = [b for a, b in zip(raw, repaired) if a != b and b.isalpha()]
+    if len(changed) != 1:
+        return len(changed) > 1
+    kept = [c for a, c in zip(raw, repaired) if a == c and c.isalpha()]
+    return bool(kept) and script_of(changed[0]) == script_of(kept[-1])
 
 
 # --------------------------------------------------------------------------
@@ -211,7 +252,7 @@ def _runs(line: str) -> list[list[tuple[int, int]]]:
             gap.append(m.span())
             if _ASCII_LETTERS_RE.search(token):
                 gap_words += 1
-                if gap_words > 1:
+                if gap_words > 3:
                     runs.append(current)
                     current, gap, gap_words = [], [], 0
     if current:
@@ -246,26 +287,51 @@ def _undo(name: str, text: str, plan) -> str | None:
 _BY_NAME = {rt.name: rt for rt in ROUND_TRIPS}
 
 
-def _choose(span: str) -> tuple[str, str, object] | None:
-    """The best repair of ``span`` as (name, repaired, ftfy plan or None), or None to leave it."""
-    raw_score = language_score(span)
-    best: tuple[float, str, str, object] | None = None
+#: Characters of context on each side of a span when judging it.
+_CONTEXT = 100
+_TRACE: list | None = None  # (round trip, gain) pairs land here when set: used to tune the margins
+#: A span needs a word of this many letters before a legacy round trip may change it (one "à" is no evidence).
+MIN_LETTERS = 3
+
+
+def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, object] | None:
+    """The best repair of ``span`` as (name, repaired, ftfy plan or None), or None to leave it.
+
+    ftfy's fix_encoding is trusted as is: it is conservative and changes no
+    clean text of our controls.  Legacy round trips must read clearly better,
+    judged with the words around the span (``before``, ``after``) so that one
+    Portuguese "não" is read as Portuguese, not as Romanian "năo".
+    """
     fixed, plan = ftfy.fix_encoding_and_explain(span)
     if fixed != span and plan:
-        # ftfy is conservative already; only refuse it when the result reads worse.
-        score = language_score(fixed)
-        if score >= raw_score:
-            best = (score + MARGIN, _ftfy_name(plan), fixed, plan)
+        return _ftfy_name(plan), fixed, plan
+    raw_total, raw_count = _evidence(before + span + after)
+    raw_letters = _letter_share(span)
+    best: tuple[float, str, str] | None = None
     for rt in ROUND_TRIPS:
         repaired = rt.undo(span)
         if repaired is None or repaired == span:
             continue
-        score = language_score(repaired)
-        if score >= raw_score + MARGIN and (best is None or score > best[0]):
-            best = (score, rt.name, repaired, None)
+        if len(repaired) == len(span):
+            # single-byte round trip: judge the changed characters, not the whole span
+            if not _enough_change(span, repaired) or _letter_share(repaired) < raw_letters:
+                continue
+            changed_words = [w for w, r in zip(span.split(), repaired.split()) if w != r]
+            if max(sum(c.isalpha() for c in w) for w in changed_words) < MIN_LETTERS:
+                continue
+            total, count = _evidence(before + repaired + after)
+            changed = sum(a != b for a, b in zip(span, repaired))
+            gain = (total - raw_total) / changed
+        else:
+            total, count = _evidence(before + repaired + after)
+            gain = total / max(count, 1) - raw_total / max(raw_count, 1)
+        if _TRACE is not None:
+            _TRACE.append((rt.name, gain))
+        if gain >= rt.margin and (best is None or gain > best[0]):
+            best = (gain, rt.name, repaired)
     if best is None:
         return None
-    return best[1], best[2], best[3]
+    return best[1], best[2], None
 
 
 def _repair_run(line: str, run: list[tuple[int, int]], max_rounds: int) -> list[tuple[int, int, str, str]]:
@@ -281,7 +347,9 @@ def _repair_run(line: str, run: list[tuple[int, int]], max_rounds: int) -> list[
             pieces.append(cur)
             seps.append(line[b : units[i + 1][0]] if i + 1 < len(units) else "")
         current = "".join(p + s for p, s in zip(pieces, seps))
-        choice = _choose(current)
+        before = line[max(0, units[0][0] - _CONTEXT) : units[0][0]]
+        after = line[units[-1][1] : units[-1][1] + _CONTEXT]
+        choice = _choose(current, before, after)
         if choice is None:
             break
         name, whole, plan = choice
@@ -289,11 +357,16 @@ def _repair_run(line: str, run: list[tuple[int, int]], max_rounds: int) -> list[
         if all(u is not None for u in undone) and "".join(u + s for u, s in zip(undone, seps)) == whole:
             changed = False
             for unit, new in zip(units, undone):
-                # never let a repair push junk into a word that had none
-                if new != unit[2] and _signals(new) <= _signals(unit[2]):
-                    unit[2] = new
-                    unit[3].append(name)
-                    changed = True
+                if new == unit[2]:
+                    continue
+                # a legacy round trip must not push junk into a word that had none
+                if plan is None and not name.startswith("utf-8") and (
+                    _signals(new) > _signals(unit[2]) or _letter_share(new) < _letter_share(unit[2])
+                ):
+                    continue
+                unit[2] = new
+                unit[3].append(name)
+                changed = True
             if not changed:
                 break
         else:
