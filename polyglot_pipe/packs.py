@@ -1,9 +1,14 @@
-"""Installed Argos Translate packs: where they live, what they are, installing them from files.
+"""Argos Translate packs, managed like packages: where they live, what they are,
+installing them (files, URLs, the Argos index), removing them.
 
 We read argostranslate's package format (a folder with metadata.json, model/
 and sentencepiece.model) and use its package directory, so packs installed by
 either tool serve both.  We don't import argostranslate to do it: its import
 pulls in stanza and torch (seconds), for what is a JSON file and a folder.
+
+Each pack we install carries the sha256 of its archive in ``.sha256`` inside
+its folder (argostranslate ignores the file), so ``packs list`` can show it.
+Downloads and the index live in pack_index.py.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +50,8 @@ class PackError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Pack:
+    """One installed pack: its language pair, version, folder, and the sha256 of the archive it came from."""
+
     from_code: str
     to_code: str
     version: str
@@ -165,41 +173,64 @@ def install_pack_file(archive: str | os.PathLike, directory: str | os.PathLike |
     root = packages_dir(directory)
     root.mkdir(parents=True, exist_ok=True)
     digest = _sha256_file(archive)
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            names = [n for n in zf.namelist() if n.strip("/")]
-            tops = {n.split("/", 1)[0] for n in names}
-            if len(tops) != 1:
-                raise PackError(f"{archive}: not an Argos pack (expected one top folder, found {len(tops)})")
-            top = tops.pop()
-            if top in ("", ".", "..") or any(".." in Path(n).parts or Path(n).is_absolute() for n in names):
-                raise PackError(f"{archive}: unsafe paths inside the archive")
-            if f"{top}/metadata.json" not in names:
-                raise PackError(f"{archive}: not an Argos pack (no {top}/metadata.json)")
-            staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=root))
+    with _open_archive(archive) as zf:
+        names = [n for n in zf.namelist() if n.strip("/")]
+        tops = {n.split("/", 1)[0] for n in names}
+        if len(tops) != 1:
+            raise PackError(f"{archive}: not an Argos pack (expected one top folder, found {len(tops)})")
+        top = tops.pop()
+        if top in ("", ".", "..") or any(".." in Path(n).parts or Path(n).is_absolute() for n in names):
+            raise PackError(f"{archive}: unsafe paths inside the archive")
+        if f"{top}/metadata.json" not in names:
+            raise PackError(f"{archive}: not an Argos pack (no {top}/metadata.json)")
+        staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=root))
+        try:
+            zf.extractall(staging)
+            (staging / top / ".sha256").write_text(digest + "\n", encoding="ascii")
+            pack = read_pack(staging / top)
+            target = root / top
+            replaced = staging / ".replaced"
+            if target.exists():  # set the old copy aside, so the swap is two renames
+                target.rename(replaced)
             try:
-                zf.extractall(staging)
-                (staging / top / ".sha256").write_text(digest + "\n", encoding="ascii")
-                pack = read_pack(staging / top)
-                target = root / top
-                replaced = staging / ".replaced"
-                if target.exists():  # set the old copy aside, so the swap is two renames
-                    target.rename(replaced)
-                try:
-                    (staging / top).rename(target)
-                except OSError:
-                    if replaced.exists():
-                        replaced.rename(target)
-                    raise
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-    except zipfile.BadZipFile:
-        raise PackError(f"{archive}: not a zip archive (an .argosmodel is one)") from None
+                (staging / top).rename(target)
+            except OSError:
+                if replaced.exists():
+                    replaced.rename(target)
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     # Like a package manager, one version per pair: the new one replaces the others.
     for other in installed_packs(root):
         if (other.from_code, other.to_code) == (pack.from_code, pack.to_code) and other.path.name != top:
             shutil.rmtree(other.path, ignore_errors=True)
     return read_pack(target)
+
+
+def _open_archive(archive: Path) -> zipfile.ZipFile:
+    """The archive, opened and checked whole (every member's CRC) before anything is unpacked,
+    so a damaged file is a clear PackError rather than whatever zipfile trips over."""
+    # zipfile trips over damaged bytes with many exception types (BadZipFile, zlib.error, OSError,
+    # NotImplementedError, struct.error, ...); while only reading, any of them means a damaged archive.
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile as exc:
+        if "not a zip file" in str(exc):
+            raise PackError(f"{archive}: not a zip archive (an .argosmodel is one)") from None
+        raise PackError(f"{archive}: damaged zip archive ({exc})") from None
+    except FileNotFoundError:
+        raise PackError(f"{archive}: no such file") from None
+    except Exception as exc:
+        raise PackError(f"{archive}: damaged zip archive ({exc or type(exc).__name__})") from None
+    try:
+        bad = zf.testzip()
+    except Exception as exc:
+        zf.close()
+        raise PackError(f"{archive}: damaged zip archive ({exc or type(exc).__name__})") from None
+    if bad is not None:
+        zf.close()
+        raise PackError(f"{archive}: damaged zip archive (bad CRC in {bad})")
+    return zf
 
 
 def install_command(from_code: str, to_code: str = "en") -> str:

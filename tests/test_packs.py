@@ -511,3 +511,28 @@ def test_what_is_installed_is_exactly_what_was_downloaded(packs_env, pack_server
     assert pack.sha256 == sha256_of(archive)
     assert (pack.path / "model" / "model.bin").read_bytes() == payload
     assert leftovers(packs_env) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_damaged_archive_installs_whole_or_not_at_all(packs_env, tmp_path, data):
+    """Truncated or bit-flipped archives: a one-line PackError and nothing left behind, or a complete pack."""
+    good = build_dummy_pack(tmp_path, "ru", payload=b"model weights " * 200).read_bytes()
+    damaged = bytearray(good)
+    if data.draw(st.booleans(), label="truncate"):
+        damaged = damaged[: data.draw(st.integers(0, len(good) - 1), label="cut")]
+    else:
+        position = data.draw(st.integers(0, len(good) - 1), label="position")
+        damaged[position] ^= data.draw(st.integers(1, 255), label="xor")
+    archive = tmp_path / "damaged.argosmodel"
+    archive.write_bytes(bytes(damaged))
+    for pack in installed_packs(packs_env):
+        remove_packs(str(pack.path), packs_env)
+    try:
+        pack = install_pack_file(archive, packs_env)
+    except PackError as exc:
+        assert "\n" not in str(exc)
+        assert installed_packs(packs_env) == []
+    else:
+        assert (pack.path / "metadata.json").is_file() and pack.sha256 == sha256_of(archive)
+    assert leftovers(packs_env) == []
