@@ -267,6 +267,8 @@ def download(
 
 
 def _broken_off(url: str, received: int, expected: int | None) -> DownloadError:
+    if expected is not None and received > expected:
+        return DownloadError(f"download of {url} is {received} bytes, {expected} were expected; nothing installed")
     of = f" of {expected}" if expected is not None else ""
     return DownloadError(f"download of {url} broke off after {received}{of} bytes; nothing installed")
 

@@ -244,6 +244,15 @@ def test_a_wrong_sha256_in_the_index_installs_nothing(packs_env, pack_server, tm
     assert installed_packs() == [] and leftovers(packs_env) == []
 
 
+@pytest.mark.parametrize("delta, message", [(+100, "broke off after"), (-100, "were expected")])
+def test_a_size_in_the_index_must_match(packs_env, pack_server, tmp_path, capsys, delta, message):
+    archive = build_dummy_pack(tmp_path, "ru", payload=os.urandom(5000))
+    pack_server.add_pack(archive, size=archive.stat().st_size + delta)
+    rc, _, err = cli(capsys, "packs", "install", "ru", "--index", pack_server.url)
+    assert rc == 1 and len(err.splitlines()) == 1 and message in err
+    assert installed_packs() == [] and leftovers(packs_env) == []
+
+
 def test_a_stale_cached_index_is_refreshed_when_it_lacks_the_pair(packs_env, pack_server, tmp_path):
     pack_server.add_pack(build_dummy_pack(tmp_path, "de"))
     pack_index.update_index(pack_server.url)
