@@ -142,33 +142,30 @@ _ATTACHED = frozenset("«»„“”‘’‚‹›…–—·•°²©®™€�
 _OPENING = frozenset("¡¿")
 
 
+_LETTERS_RE = regex.compile(r"[\p{L}\p{M}]+")
+
+
 def _signals(text: str) -> int:
     """Count hard signals of mojibake: mixed scripts or case flips inside a word, junk touching letters."""
     count = 0
+    for word in _LETTERS_RE.findall(text):
+        scripts = {"Han" if s in _KANJI_KANA else s for s in map(script_of, word)} - {COMMON, "Inherited"}
+        if len(scripts) > 1:
+            count += 2
+        count += sum(a.islower() and b.isupper() for a, b in zip(word, word[1:]))
     for word in text.split():
-        scripts = set()
         prev = ""
         for i, ch in enumerate(word):
             code = ord(ch)
             if 0x80 <= code < 0xA0 or ch == "\ufffd":
                 count += 1
-            if ch.isalpha():
-                script = script_of(ch)
-                if script in _KANJI_KANA:
-                    script = "Han"
-                if script != COMMON:
-                    scripts.add(script)
-                if prev.isalpha() and prev.islower() and ch.isupper():
-                    count += 1
             elif ch in _OPENING:
                 count += prev.isalpha()
-            elif code > 0x7F and ch not in _ATTACHED and unicodedata.category(ch)[0] != "M":
+            elif code > 0x7F and not ch.isalpha() and ch not in _ATTACHED and unicodedata.category(ch)[0] != "M":
                 # "mo¿na", "zostan¹", "Ð—Ð": a symbol where a letter belongs
                 if prev.isalpha() or (i + 1 < len(word) and word[i + 1].isalpha()):
                     count += 1
             prev = ch
-        if len(scripts) > 1:
-            count += 2
     return count
 
 
@@ -303,14 +300,14 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
     Portuguese "não" is read as Portuguese, not as Romanian "năo".
     """
     fixed, plan = ftfy.fix_encoding_and_explain(span)
-    if fixed != span and plan:
-        return _ftfy_name(plan), fixed, plan
+    if fixed == span or not plan:
+        fixed = plan = None
     raw_total, raw_count = _evidence(before + span + after)
     raw_letters = _letter_share(span)
     best: tuple[float, str, str] | None = None
     for rt in ROUND_TRIPS:
         repaired = rt.undo(span)
-        if repaired is None or repaired == span:
+        if repaired is None or repaired == span or repaired == fixed:
             continue
         if len(repaired) == len(span):
             # single-byte round trip: judge the changed characters, not the whole span
@@ -329,6 +326,14 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
             _TRACE.append((rt.name, gain))
         if gain >= rt.margin and (best is None or gain > best[0]):
             best = (gain, rt.name, repaired)
+    if fixed is not None:
+        # ftfy wins unless a round trip reads better than ftfy's own result
+        if best is not None:
+            total, count = _evidence(before + fixed + after)
+            ours_total, ours_count = _evidence(before + best[2] + after)
+            if ours_total / max(ours_count, 1) > total / max(count, 1):
+                return best[1], best[2], None
+        return _ftfy_name(plan), fixed, plan
     if best is None:
         return None
     return best[1], best[2], None
