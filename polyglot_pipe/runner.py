@@ -246,8 +246,10 @@ def _plan(args, out_dir: Path | None, errors: list[str]) -> tuple[list[_Job], in
         for source in iter_sources([name], errors):
             if out_dir is not None and _is_within(source.path, out_dir):
                 continue  # our own outputs, when the folder is inside an input folder
-            relative = source.path.relative_to(root) if root else Path(source.path.name) if source.path else None
-            jobs.append(_Job(source, relative))
+            if out_dir is None:
+                jobs.append(_Job(source))  # everything goes to the one shared output
+            else:
+                jobs.append(_Job(source, source.path.relative_to(root) if root else Path(source.path.name)))
     if out_dir is None:
         return jobs, 0
 
