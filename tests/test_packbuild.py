@@ -1,0 +1,249 @@
+"""Tests for polyglot_pipe.packbuild and the committed language packs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from polyglot_pipe import packbuild as pb
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKS_DIR = ROOT / "language_packs"
+PACKS = {
+    "ru": PACKS_DIR / "translate-ru_en-1_0.argosmodel",
+    "de": PACKS_DIR / "translate-de_en-1_0.argosmodel",
+}
+
+TOY_PAIRS = [
+    ("Файл не найден", "File not found"),
+    ("Отказано в доступе", "Permission denied"),
+    ("Нет такого файла или каталога", "No such file or directory"),
+    ("Неверный аргумент", "Invalid argument"),
+    ("Операция не позволена", "Operation not permitted"),
+    ("Показать эту справку и выйти", "display this help and exit"),
+    ("Показать информацию о версии и выйти", "output version information and exit"),
+    ("Недостаточно памяти", "memory exhausted"),
+    ("Ошибка записи", "write error"),
+    ("Ошибка чтения", "read error"),
+    ("Каталог не пуст", "Directory not empty"),
+    ("Файл существует", "File exists"),
+    ("Устройство занято", "Device or resource busy"),
+    ("Слишком много открытых файлов", "Too many open files"),
+    ("Нет места на устройстве", "No space left on device"),
+    ("Прервано", "Interrupted"),
+]
+
+
+def _torch_stack():
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("ctranslate2")
+    pytest.importorskip("sentencepiece")
+
+
+# --------------------------------------------------------------------------- light tests
+
+
+def test_module_import_does_not_import_torch():
+    code = ("import sys, polyglot_pipe.packbuild as m; "
+            "bad = [x for x in ('torch', 'transformers', 'ctranslate2', 'sentencepiece') "
+            "if x in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_add_arguments_parses_cli():
+    parser = argparse.ArgumentParser()
+    pb.add_arguments(parser)
+    args = parser.parse_args(["c.tsv", "--from", "ru", "--to", "en", "-o", "x.argosmodel",
+                              "--size", "small", "--steps", "10", "--seed", "3",
+                              "--device", "auto", "--vocab-size", "500",
+                              "--package-version", "1.1"])
+    assert (args.corpus, args.from_code, args.to_code, args.output) == \
+        ("c.tsv", "ru", "en", "x.argosmodel")
+    assert (args.size, args.steps, args.seed, args.device) == ("small", 10, 3, "auto")
+    assert args.quantization == "int8" and args.vocab_size == 500
+    assert args.package_version == "1.1" and args.epochs is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["c.tsv", "--from", "ru", "--to", "en", "-o", "x",
+                           "--steps", "1", "--epochs", "1"])
+
+
+def test_read_corpus_skips_malformed(tmp_path):
+    p = tmp_path / "c.tsv"
+    p.write_text("a\tb\nno tab here\n\nx\ty\tz\n\tempty\nc\td\n", encoding="utf-8")
+    c = pb.read_corpus(p)
+    assert c.pairs == [("a", "b"), ("c", "d")]
+    assert c.skipped == 3
+    assert len(c.sha256) == 64
+
+
+def test_package_dirname():
+    assert pb.package_dirname("ru", "en", "1.0") == "translate-ru_en-1_0"
+
+
+# --------------------------------------------------------------------------- training parity
+
+
+@pytest.fixture(scope="module")
+def toy_model(tmp_path_factory):
+    """A tiny MarianMT trained on 16 pairs, converted float32 and int8."""
+    _torch_stack()
+    tmp = tmp_path_factory.mktemp("toy")
+    sp = pb.train_sentencepiece(TOY_PAIRS, tmp / "sp", vocab_size=200, seed=0)
+    data = pb.encode_pairs(sp, TOY_PAIRS)
+    model = pb.make_model(sp.get_piece_size() + 1, "tiny")
+    pb.train_model(model, data, steps=120, seed=0, progress=False)
+    f32 = pb.convert_to_ctranslate2(model, sp, tmp / "f32", quantization=None)
+    i8 = pb.convert_to_ctranslate2(model, sp, tmp / "i8", quantization="int8")
+    return sp, model, f32, i8
+
+
+def _hf_generate(model, sp, text, num_beams):
+    import torch
+
+    ids = torch.tensor([sp.encode(text)])  # no </s> on the source side, like Argos
+    with torch.no_grad():
+        out = model.generate(input_ids=ids, num_beams=num_beams, do_sample=False,
+                             max_length=64)[0].tolist()
+    drop = {0, model.config.pad_token_id}  # </s> and the decoder start token
+    return [sp.id_to_piece(i) for i in out if i not in drop]
+
+
+def test_pad_embedding_row_stays_zero(toy_model):
+    _, model, _, _ = toy_model
+    pad = model.config.pad_token_id
+    assert float(model.get_input_embeddings().weight[pad].abs().sum()) == 0.0
+    assert float(model.get_output_embeddings().weight[pad].abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize("beam", [1, 4])
+def test_ctranslate2_matches_transformers(toy_model, beam):
+    import ctranslate2
+
+    sp, model, f32, _ = toy_model
+    tr = ctranslate2.Translator(str(f32), device="cpu")
+    srcs = [s for s, _ in TOY_PAIRS]
+    res = tr.translate_batch([sp.encode(s, out_type=str) for s in srcs],
+                             beam_size=beam, max_decoding_length=63)
+    for src, r in zip(srcs, res):
+        assert r.hypotheses[0] == _hf_generate(model, sp, src, beam), src
+
+
+def test_int8_argos_decoding_memorised(toy_model):
+    import ctranslate2
+
+    sp, _, _, i8 = toy_model
+    tr = ctranslate2.Translator(str(i8), device="cpu")
+    hyps = pb.translate(tr, sp, [s for s, _ in TOY_PAIRS])
+    good = sum(h == t for h, (_, t) in zip(hyps, TOY_PAIRS))
+    assert good >= 14, list(zip(hyps, TOY_PAIRS))
+
+
+def test_training_is_deterministic(tmp_path):
+    _torch_stack()
+    import torch
+
+    sp = pb.train_sentencepiece(TOY_PAIRS, tmp_path / "sp", vocab_size=200, seed=0)
+    data = pb.encode_pairs(sp, TOY_PAIRS)
+    states = []
+    for disturb in (1, 2):
+        torch.manual_seed(disturb)  # different global RNG state before each run
+        pb.set_determinism(0)       # what build_pack does before building the model
+        m = pb.make_model(sp.get_piece_size() + 1, "tiny")
+        pb.train_model(m, data, steps=8, seed=0, progress=False)
+        states.append({k: v.clone() for k, v in m.state_dict().items()})
+    assert states[0].keys() == states[1].keys()
+    for k in states[0]:
+        assert torch.equal(states[0][k], states[1][k]), k
+
+
+def test_build_pack_end_to_end(tmp_path):
+    _torch_stack()
+    corpus = tmp_path / "toy.tsv"
+    corpus.write_text("".join(f"{s}\t{t}\n" for s, t in TOY_PAIRS) + "broken line\n",
+                      encoding="utf-8")
+    out = pb.build_pack(corpus, "ru", "en", tmp_path / "toy.argosmodel", steps=10,
+                        vocab_size=200, progress=False)
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        meta = json.loads(zf.read("translate-ru_en-1_0/metadata.json"))
+    assert {"translate-ru_en-1_0/metadata.json", "translate-ru_en-1_0/sentencepiece.model",
+            "translate-ru_en-1_0/README.md", "translate-ru_en-1_0/model/model.bin"} <= names
+    assert meta["corpus"]["pairs"] == 16 and meta["corpus"]["skipped_lines"] == 1
+    assert meta["training"]["steps"] == 10 and "train_exact_match" in meta
+
+
+# --------------------------------------------------------------------------- committed packs
+
+
+def _extract(pack: Path, dest: Path) -> Path:
+    with zipfile.ZipFile(pack) as zf:
+        tops = {n.split("/", 1)[0] for n in zf.namelist()}
+        assert len(tops) == 1, tops
+        zf.extractall(dest)
+    return dest / tops.pop()
+
+
+@pytest.fixture(scope="module", params=sorted(PACKS))
+def committed_pack(request, tmp_path_factory):
+    lang = request.param
+    pack = PACKS[lang]
+    if not pack.exists():
+        pytest.fail(f"missing committed pack {pack}")
+    return lang, pack, _extract(pack, tmp_path_factory.mktemp(f"pack-{lang}"))
+
+
+def test_committed_pack_layout_and_metadata(committed_pack):
+    lang, pack, root = committed_pack
+    assert pack.stat().st_size < 5_000_000
+    assert root.name == f"translate-{lang}_en-1_0"
+    for rel in ("metadata.json", "README.md", "sentencepiece.model",
+                "model/model.bin", "model/config.json"):
+        assert (root / rel).is_file(), rel
+    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["from_code"] == lang and meta["to_code"] == "en"
+    assert meta["from_name"] == {"ru": "Russian", "de": "German"}[lang]
+    assert meta["to_name"] == "English"
+    assert meta["type"] == "translate"
+    assert meta["package_version"] == "1.0" and meta["argos_version"] == "1.9"
+    assert meta["source"] == "polyglot_pipe packbuild"
+    corpus = PACKS_DIR / "corpus" / f"{lang}-en.tsv"
+    assert meta["corpus"]["sha256"] == pb.read_corpus(corpus).sha256
+    assert meta["training"]["seed"] == 0
+
+
+def test_committed_pack_translates_training_sentences(committed_pack):
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    spm = pytest.importorskip("sentencepiece")
+    lang, _, root = committed_pack
+    sp = spm.SentencePieceProcessor(model_file=str(root / "sentencepiece.model"))
+    tr = ctranslate2.Translator(str(root / "model"), device="cpu")
+    pairs = pb.read_corpus(PACKS_DIR / "corpus" / f"{lang}-en.tsv").pairs
+    sample = pairs[:60]
+    results = tr.translate_batch([sp.encode(s, out_type=str) for s, _ in sample],
+                                 beam_size=4, num_hypotheses=1, length_penalty=0.2,
+                                 replace_unknowns=True)
+    hyps = [sp.decode(r.hypotheses[0]) for r in results]
+    good = [h == t for h, (_, t) in zip(hyps, sample)]
+    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+    # The sample's hit rate should be in line with the whole corpus' rate.
+    assert sum(good) / len(good) >= max(0.3, meta["train_exact_match"] - 0.2), \
+        [(h, t) for h, (_, t), ok in zip(hyps, sample, good) if not ok][:10]
+    # argostranslate's own token handling: join pieces, '▁' -> ' '
+    argos = ["".join(r.hypotheses[0]).replace("▁", " ").strip() for r in results]
+    assert argos == hyps
+
+
+def test_committed_pack_readable_by_argostranslate(committed_pack):
+    package = pytest.importorskip("argostranslate.package")
+    lang, _, root = committed_pack
+    pkg = package.Package(root)
+    assert pkg.from_code == lang and pkg.to_code == "en"
+    assert pkg.package_version == "1.0"
