@@ -10,7 +10,7 @@ PROG = "polyglot-pipe"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory-path", metavar="FILE", help="the memory's SQLite file (default: in the user cache)")
-    commands = parser.add_subparsers(dest="memory_command", metavar="ACTION")
+    commands = parser.add_subparsers(dest="memory_command", metavar="{stats,clear}")
     commands.required = True
     stats = commands.add_parser("stats", help="where the memory is, and how many translations it holds per pack")
     stats.set_defaults(func=run_stats)
