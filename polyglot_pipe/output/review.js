@@ -93,8 +93,10 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    var tag = event.target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || event.target.isContentEditable) return;
+    var el = event.target, tag = el.tagName;
+    var typing = tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable ||
+      (tag === "INPUT" && !/^(checkbox|radio|button)$/.test(el.type));
+    if (typing) return;
     if (event.key === "n" || event.key === "j") { go(1); event.preventDefault(); }
     else if (event.key === "p" || event.key === "k") { go(-1); event.preventDefault(); }
   });
