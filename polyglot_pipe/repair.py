@@ -53,15 +53,19 @@ class RoundTrip:
         except (UnicodeError, LookupError):
             return None
 
+    def undo_words(self, text: str) -> str:
+        """``undo`` word by word, leaving words it cannot apply to (clean Greek beside broken Russian)."""
+        return _TOKEN_RE.sub(lambda m: self.undo(m.group()) or m.group(), text)
+
 
 # "sloppy" codecs decode the five bytes cp125x leaves undefined as C1 controls,
 # as browsers do, so every byte survives the round trip.
 ROUND_TRIPS: tuple[RoundTrip, ...] = (
-    RoundTrip("utf-8-as-cp1252", "sloppy-windows-1252", "utf-8"),
-    RoundTrip("utf-8-as-latin-1", "latin-1", "utf-8"),
-    RoundTrip("utf-8-as-cp1251", "sloppy-windows-1251", "utf-8"),
-    RoundTrip("utf-8-as-cp1250", "sloppy-windows-1250", "utf-8"),
-    RoundTrip("utf-8-as-cp1253", "sloppy-windows-1253", "utf-8"),
+    RoundTrip("utf-8-as-cp1252", "sloppy-windows-1252", "utf-8", margin=0.0),
+    RoundTrip("utf-8-as-latin-1", "latin-1", "utf-8", margin=0.0),
+    RoundTrip("utf-8-as-cp1251", "sloppy-windows-1251", "utf-8", margin=0.0),
+    RoundTrip("utf-8-as-cp1250", "sloppy-windows-1250", "utf-8", margin=0.0),
+    RoundTrip("utf-8-as-cp1253", "sloppy-windows-1253", "utf-8", margin=0.0),
     RoundTrip("cp1251-as-cp1252", "sloppy-windows-1252", "cp1251"),
     RoundTrip("cp1251-as-latin-1", "latin-1", "cp1251"),
     RoundTrip("koi8-r-as-cp1251", "sloppy-windows-1251", "koi8_r"),
@@ -278,7 +282,7 @@ def _undo(name: str, text: str, plan) -> str | None:
             return ftfy.apply_plan(text, plan)
         except (UnicodeError, LookupError, ValueError):
             return None
-    return _BY_NAME[name].undo(text)
+    return _BY_NAME[name].undo_words(text)
 
 
 _BY_NAME = {rt.name: rt for rt in ROUND_TRIPS}
@@ -306,8 +310,8 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
     raw_letters = _letter_share(span)
     best: tuple[float, str, str] | None = None
     for rt in ROUND_TRIPS:
-        repaired = rt.undo(span)
-        if repaired is None or repaired == span or repaired == fixed:
+        repaired = rt.undo_words(span)
+        if repaired == span or repaired == fixed:
             continue
         if len(repaired) == len(span):
             # single-byte round trip: judge the changed characters, not the whole span
@@ -324,8 +328,11 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
             gain = total / max(count, 1) - raw_total / max(raw_count, 1)
         if _TRACE is not None:
             _TRACE.append((rt.name, gain))
-        if gain >= rt.margin and (best is None or gain > best[0]):
-            best = (gain, rt.name, repaired)
+        if gain >= rt.margin:
+            # a strict UTF-8 decode that reads no worse beats any single-byte round trip
+            rank = (rt.really == "utf-8", gain)
+            if best is None or rank > best[0]:
+                best = (rank, rt.name, repaired)
     if fixed is not None:
         # ftfy wins unless a round trip reads better than ftfy's own result
         if best is not None:
@@ -359,6 +366,8 @@ def _repair_run(line: str, run: list[tuple[int, int]], max_rounds: int) -> list[
             break
         name, whole, plan = choice
         undone = [_undo(name, p, plan) for p in pieces]
+        if plan is None:
+            undone = [p if u is None else u for p, u in zip(pieces, undone)]
         if all(u is not None for u in undone) and "".join(u + s for u, s in zip(undone, seps)) == whole:
             changed = False
             for unit, new in zip(units, undone):
