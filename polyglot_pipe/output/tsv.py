@@ -21,6 +21,11 @@ TSV_COLUMNS = ("doc", "index", "lang", "original", "english")
 
 def write_tsv(records: Iterable[dict], out: TextIO, summary: Summary | None = None) -> None:
     writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
+    # csv quotes a field for the characters of its line terminator, and ours is "\n" (not the
+    # dialect's "\r\n", which would put a \r at the end of every line for `cut`): a row with a
+    # lone "\r" in it is quoted in full, or a reader would take that \r for the end of the row.
+    quote_all = csv.writer(out, dialect="excel-tab", lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(TSV_COLUMNS)
     for record in records:
-        writer.writerow(["" if record.get(column) is None else record[column] for column in TSV_COLUMNS])
+        row = ["" if record.get(column) is None else str(record[column]) for column in TSV_COLUMNS]
+        (quote_all if any("\r" in field for field in row) else writer).writerow(row)
