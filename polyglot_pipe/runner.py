@@ -343,7 +343,7 @@ def _units(source: Source, input_format: str, field_name: str, report) -> Iterat
                 continue  # blank lines separate nothing in JSONL
             record, problem = _parse_record(line, field_name)
             if problem:
-                report(doc_id, ValueError(problem))
+                report(doc_id, SourceError(problem))
                 yield doc_id, None, record
             else:
                 yield doc_id, record[field_name], record
