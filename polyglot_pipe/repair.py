@@ -282,7 +282,8 @@ def _undo(name: str, text: str, plan) -> str | None:
             return ftfy.apply_plan(text, plan)
         except (UnicodeError, LookupError, ValueError):
             return None
-    return _BY_NAME[name].undo_words(text)
+    trip = _BY_NAME[name]
+    return trip.undo(text) if trip.really == "utf-8" else trip.undo_words(text)
 
 
 _BY_NAME = {rt.name: rt for rt in ROUND_TRIPS}
@@ -310,14 +311,15 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
     raw_letters = _letter_share(span)
     best: tuple[float, str, str] | None = None
     for rt in ROUND_TRIPS:
-        repaired = rt.undo_words(span)
-        if repaired == span or repaired == fixed:
+        # UTF-8 must decode the whole span; single-byte trips go word by word
+        repaired = rt.undo(span) if rt.really == "utf-8" else rt.undo_words(span)
+        if repaired is None or repaired == span or repaired == fixed:
             continue
         if len(repaired) == len(span):
             # single-byte round trip: judge the changed characters, not the whole span
             if not _enough_change(span, repaired) or _letter_share(repaired) < raw_letters:
                 continue
-            changed_words = [w for w, r in zip(span.split(), repaired.split()) if w != r]
+            changed_words = [w for w, r in zip(_TOKEN_RE.findall(span), _TOKEN_RE.findall(repaired)) if w != r]
             if max(sum(c.isalpha() for c in w) for w in changed_words) < MIN_LETTERS:
                 continue
             total, count = _evidence(before + repaired + after)
@@ -328,14 +330,15 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
             gain = total / max(count, 1) - raw_total / max(raw_count, 1)
         if _TRACE is not None:
             _TRACE.append((rt.name, gain))
-        if gain >= rt.margin:
+        if gain >= rt.margin or (rt.really == "utf-8" and _signals(repaired) < _signals(span)):
             # a strict UTF-8 decode that reads no worse beats any single-byte round trip
             rank = (rt.really == "utf-8", gain)
             if best is None or rank > best[0]:
                 best = (rank, rt.name, repaired)
     if fixed is not None:
-        # ftfy wins unless a round trip reads better than ftfy's own result
-        if best is not None:
+        # ftfy wins when it decoded the span as UTF-8 outright; its piecemeal
+        # fixes (decode_inconsistent_utf8) yield to a round trip that reads better
+        if best is not None and any(step != "encode" and step != "decode" for step, _ in plan):
             total, count = _evidence(before + fixed + after)
             ours_total, ours_count = _evidence(before + best[2] + after)
             if ours_total / max(ours_count, 1) > total / max(count, 1):
