@@ -1,53 +1,317 @@
-"""Label each fragment's language (placeholder: seeded langdetect per fragment)."""
+"""Label each fragment's language: langdetect's profiles, scored exactly, with the document as context.
+
+Why not plain ``langdetect.detect`` per fragment: it samples n-grams at random
+(labels change between runs unless seeded), costs ~10 ms a call, and has no
+context, so one-word UI strings come out as anything ("Subscribe" -> ro).
+Here the same profiles are scored exactly (``_lang_model``), then:
+
+1. candidates are the languages that write the fragment's script (and, with
+   ``langs=``, that the user allows); a script one language writes decides alone;
+2. the document's own confident text sets a prior per script (leave-one-out,
+   floored so real foreign text still wins), added in log space;
+3. a long fragment with a clearly foreign run of words inside it ("... the
+   "Fitxers d'entrada" situations ...") is split there (conservatively).
+
+Confidence is the posterior probability of the chosen language.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
-from .model import Document
-from .scripts import COMMON, SCRIPT_DECIDES
+import numpy as np
 
-__all__ = ["LanguageIdentifier"]
+from ._lang_model import NgramModel, load_model
+from ._lang_prior import GLOBAL_PRIOR
+from .model import Document, Fragment
+from .scripts import COMMON, SCRIPT_DECIDES, dominant_script, script_group
+
+__all__ = ["LanguageIdentifier", "UNDETERMINED"]
+
+UNDETERMINED = "und"
+
+#: Weight of how common a language is in general (log space; tuned on dev).
+GLOBAL_PRIOR_WEIGHT = 0.5
+#: Weight of the document prior against the fragment's own log-likelihood.
+PRIOR_WEIGHT = 1.0
+#: Evidence (in n-grams) a language absent from the document still gets in the prior.
+PRIOR_FLOOR = 10.0
+#: A fragment's vote in the document prior is capped: one long paragraph must not drown the rest.
+MAX_VOTE = 200
+#: A run of words inside a fragment is split off when another language beats the
+#: fragment's by this many nats over it, and it has at least SPLIT_MIN_WORDS words.
+SPLIT_MARGIN = 12.0
+SPLIT_MIN_WORDS = 2
+SPLIT_MIN_FRAGMENT_WORDS = 6
+_KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """What one fragment's text says on its own: log-likelihood per candidate profile."""
+
+    candidates: tuple[int, ...]  # profile indices; empty: nothing to score
+    loglik: np.ndarray | None  # over candidates
+    n_grams: int
+    decided: str | None = None  # a label the script (or lack of letters) decides alone
 
 
 class LanguageIdentifier:
-    """Stateful stage: holds langdetect's profiles, loaded once."""
+    """Stateful stage: holds the n-gram model and caches per word and per fragment.
 
-    def __init__(self, langs: Sequence[str] | None = None, seed: int = 0):
-        self.langs = tuple(langs) if langs else None
+    ``langs`` restricts candidates (ISO 639-1 codes, e.g. ("ru", "en", "de")); a
+    fragment in a script none of them writes keeps the unrestricted candidates,
+    so a stray Greek line is still "el" rather than a forced wrong label.
+    ``seed`` is accepted for compatibility: scoring is exact, nothing is random.
+    """
+
+    def __init__(self, langs: Sequence[str] | None = None, seed: int = 0, *, split_mixed: bool = True):
+        self.model: NgramModel = load_model()
         self.seed = seed
-        self._factory = None
+        self.split_mixed = split_mixed
+        self.langs = self._check_langs(langs)
+        self._allowed = (
+            None if self.langs is None else {j for j, label in enumerate(self.model.labels) if label in self.langs}
+        )
+        self._candidates: dict[str, tuple[int, ...]] = {}
+        self._evidence: dict[tuple[str, str], _Evidence] = {}
+        self._global: dict[tuple[int, ...], np.ndarray] = {}
 
-    def _detect(self, text: str) -> tuple[str, float]:
-        from langdetect import DetectorFactory, detector_factory
-        from langdetect.lang_detect_exception import LangDetectException
+    def _check_langs(self, langs: Sequence[str] | None) -> tuple[str, ...] | None:
+        if not langs:
+            return None
+        known = set(self.model.labels) | set(SCRIPT_DECIDES.values())
+        cleaned = tuple(dict.fromkeys(code.strip().lower() for code in langs if code.strip()))
+        unknown = [code for code in cleaned if code not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown language code(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return cleaned or None
 
-        if self._factory is None:
-            detector_factory.init_factory()
-            self._factory = detector_factory._factory
-        detector = self._factory.create()
-        detector.set_seed = None
-        detector.seed = self.seed
-        detector.append(text)
+    # -- evidence ---------------------------------------------------------------
+
+    def candidates(self, script: str) -> tuple[int, ...]:
+        """Profiles that compete for a fragment of this script."""
         try:
-            best = detector.get_probabilities()[0]
-        except (LangDetectException, IndexError):
-            return "und", 0.0
-        return best.lang.split("-")[0], best.prob
+            return self._candidates[script]
+        except KeyError:
+            pass
+        found = self.model.scripts.get(script_group(script), ())
+        if self._allowed is not None and any(j in self._allowed for j in found):
+            found = tuple(j for j in found if j in self._allowed)
+        self._candidates[script] = found
+        return found
+
+    def evidence(self, text: str, script: str) -> _Evidence:
+        key = (text, script)
+        cached = self._evidence.get(key)
+        if cached is None:
+            cached = self._compute_evidence(text, script)
+            if len(self._evidence) > 100_000:
+                self._evidence.clear()
+            self._evidence[key] = cached
+        return cached
+
+    def _compute_evidence(self, text: str, script: str) -> _Evidence:
+        if script == COMMON:
+            return _Evidence((), None, 0, decided=UNDETERMINED)
+        if script == "Han" and _KANA_RE.search(text):
+            script = "Hiragana"
+        if script in SCRIPT_DECIDES:
+            return _Evidence((), None, 0, decided=SCRIPT_DECIDES[script])
+        candidates = self.candidates(script)
+        if not candidates:
+            return _Evidence((), None, 0, decided=UNDETERMINED)
+        group = script_group(script)
+        total = None
+        n_grams = 0
+        for _, _, word in self.model.words(text):
+            if dominant_script(word) not in (script, group) and script_group(dominant_script(word)) != group:
+                continue  # a Latin brand name inside a Russian sentence says nothing about Russian
+            scored = self.model.word_score(word)
+            if scored is None:
+                continue
+            vector, n = scored
+            total = vector if total is None else total + vector
+            n_grams += n
+        if total is None:
+            return _Evidence((), None, 0, decided=UNDETERMINED)
+        if len(candidates) == 1:
+            return _Evidence(candidates, np.zeros(1), n_grams)
+        return _Evidence(candidates, total[list(candidates)], n_grams)
+
+    # -- decision ---------------------------------------------------------------
 
     def __call__(self, doc: Document) -> Document:
-        fragments = []
-        for frag in doc.fragments:
-            if frag.script == COMMON:
-                lang, conf = "und", 1.0
-            elif frag.script in SCRIPT_DECIDES:
-                lang, conf = SCRIPT_DECIDES[frag.script], 1.0
+        fragments = list(doc.fragments)
+        evidence = [self.evidence(f.original, f.script) for f in fragments]
+        votes = self._document_votes(evidence)
+        labelled: list[Fragment] = []
+        for frag, ev in zip(fragments, evidence):
+            lang, confidence, profile = self._decide(ev, votes)
+            frag = replace(frag, lang=lang, lang_confidence=confidence)
+            if self.split_mixed and profile is not None and len(ev.candidates) > 1:
+                labelled.extend(self._split_mixed(doc.text, frag, ev, profile, votes))
             else:
-                lang, conf = self._detect(frag.original)
-            fragments.append(replace(frag, lang=lang, lang_confidence=conf))
-        return doc.replace_fragments(fragments)
+                labelled.append(frag)
+        return replace(doc, fragments=tuple(labelled))
 
-    def pipe(self, docs: Iterable[Document]):
+    def pipe(self, docs: Iterable[Document]) -> Iterator[Document]:
         for doc in docs:
             yield self(doc)
+
+    def _document_votes(self, evidence: list[_Evidence]) -> dict[tuple[int, ...], np.ndarray]:
+        """Per candidate set (i.e. per script): each fragment's posterior, weighted by its evidence."""
+        votes: dict[tuple[int, ...], np.ndarray] = {}
+        for ev in evidence:
+            if ev.decided is not None or len(ev.candidates) < 2:
+                continue
+            vote = _softmax(ev.loglik) * min(ev.n_grams, MAX_VOTE)
+            if ev.candidates in votes:
+                votes[ev.candidates] = votes[ev.candidates] + vote
+            else:
+                votes[ev.candidates] = vote
+        return votes
+
+    def _log_prior(self, ev: _Evidence, votes) -> np.ndarray:
+        """Log prior over the fragment's candidates: how common each language is
+        (tempered), plus what the rest of the document says (leave-one-out, floored)."""
+        prior = self._global_prior(ev.candidates)
+        total = votes.get(ev.candidates)
+        if total is None:
+            return prior
+        own = _softmax(ev.loglik) * min(ev.n_grams, MAX_VOTE)
+        context = np.maximum(total - own, 0.0) + PRIOR_FLOOR
+        return prior + PRIOR_WEIGHT * np.log(context / context.sum())
+
+    def _global_prior(self, candidates: tuple[int, ...]) -> np.ndarray:
+        cached = self._global.get(candidates)
+        if cached is None:
+            shares = np.array([GLOBAL_PRIOR.get(self.model.labels[j], 1e-4) for j in candidates])
+            cached = GLOBAL_PRIOR_WEIGHT * np.log(shares / shares.sum())
+            self._global[candidates] = cached
+        return cached
+
+    def _posterior(self, ev: _Evidence, votes) -> np.ndarray:
+        return _softmax(ev.loglik + self._log_prior(ev, votes))
+
+    def _decide(self, ev: _Evidence, votes) -> tuple[str, float, int | None]:
+        """(label, confidence, winning profile index or None)."""
+        if ev.decided is not None:
+            return ev.decided, 1.0, None
+        if len(ev.candidates) == 1:
+            return self.model.labels[ev.candidates[0]], 1.0, ev.candidates[0]
+        posterior = self._posterior(ev, votes)
+        labels = self.model.labels
+        by_label: dict[str, float] = {}
+        for j, p in zip(ev.candidates, posterior):
+            by_label[labels[j]] = by_label.get(labels[j], 0.0) + float(p)
+        best = int(np.argmax(posterior))
+        label = labels[ev.candidates[best]]
+        return label, min(1.0, by_label[label]), ev.candidates[best]
+
+    # -- refining the segmentation ------------------------------------------------
+
+    def _split_mixed(self, text: str, frag: Fragment, ev: _Evidence, profile: int, votes) -> list[Fragment]:
+        """Split off a run of words that another language clearly beats the fragment's on.
+
+        Kadane's maximum-sum run, for every candidate at once, over per-word
+        log-likelihood differences; split only when the run is long enough, the
+        margin is large, and both the run and what is left have letters.
+        """
+        words = self.model.words(frag.original)
+        if len(words) < SPLIT_MIN_FRAGMENT_WORDS:
+            return [frag]
+        cand = list(ev.candidates)
+        own = cand.index(profile)
+        rows = []
+        for i, (_, _, word) in enumerate(words):
+            scored = self.model.word_score(word)
+            if scored is None or (i > 0 and word[:1].isupper()):
+                rows.append(self.model.zero[cand])  # a capitalised word mid-sentence is a name: no vote
+            else:
+                rows.append(scored[0][cand])
+        diff = np.array(rows)
+        diff = diff - diff[:, [own]]
+        log_prior = self._log_prior(ev, votes)
+        run = _best_runs(diff, penalty=log_prior[own] - log_prior)
+        if run is None:
+            return [frag]
+        gain, first, last = run
+        if gain < SPLIT_MARGIN or last - first + 1 < SPLIT_MIN_WORDS:
+            return [frag]
+        if first == 0 and last == len(words) - 1:
+            return [frag]
+        # Cut at the whitespace around the run's words, so quotes and punctuation stay attached.
+        local = frag.original
+        cut_start = words[first][0]
+        while cut_start > 0 and not local[cut_start - 1].isspace():
+            cut_start -= 1
+        cut_end = words[last][1]
+        while cut_end < len(local) and not local[cut_end].isspace():
+            cut_end += 1
+        pieces = [(0, cut_start), (cut_start, cut_end), (cut_end, len(local))]
+        pieces = [(s, e) for s, e in pieces if local[s:e].strip()]
+        pieces = _merge_letterless(local, pieces)
+        if len(pieces) < 2:
+            return [frag]
+        out = []
+        for i, (s, e) in enumerate(pieces):
+            piece = local[s:e]
+            lead = len(piece) - len(piece.lstrip())
+            trail = len(piece.rstrip())
+            start, end = frag.start + s + lead, frag.start + s + trail
+            next_start = frag.start + pieces[i + 1][0] if i + 1 < len(pieces) else None
+            original = text[start:end]
+            if next_start is None:
+                space_after = frag.space_after
+            else:
+                nxt = local[pieces[i + 1][0] : pieces[i + 1][1]]
+                next_start += len(nxt) - len(nxt.lstrip())
+                space_after = text[end:next_start]
+            script = dominant_script(original)
+            piece_ev = self.evidence(original, script)
+            lang, confidence, _ = self._decide(piece_ev, votes)
+            out.append(
+                replace(frag, start=start, end=end, original=original, space_after=space_after,
+                        script=script, lang=lang, lang_confidence=confidence)
+            )  # fmt: skip
+        return out
+
+
+def _merge_letterless(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A piece with no letters ('".') joins its neighbour: it is no language."""
+    merged: list[tuple[int, int]] = []
+    for s, e in pieces:
+        if merged and not any(ch.isalpha() for ch in text[s:e]):
+            merged[-1] = (merged[-1][0], e)
+        elif merged and not any(ch.isalpha() for ch in text[merged[-1][0] : merged[-1][1]]):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _best_runs(diff: np.ndarray, penalty: np.ndarray) -> tuple[float, int, int] | None:
+    """The contiguous run of rows with the largest sum in any column, less that
+    column's penalty: (gain, first row, last row)."""
+    cumulative = np.vstack([np.zeros((1, diff.shape[1])), np.cumsum(diff, axis=0)])
+    low = np.minimum.accumulate(cumulative, axis=0)
+    gains = cumulative[1:] - low[:-1]  # best run ending at each row, per column
+    ends = np.argmax(gains, axis=0)
+    best = gains[ends, np.arange(diff.shape[1])] - penalty
+    column = int(np.argmax(best))
+    gain = float(best[column])
+    if gain <= 0:
+        return None
+    end = int(ends[column])
+    start = int(np.flatnonzero(cumulative[: end + 1, column] == low[end, column])[-1])
+    return gain, start, end
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max())
+    return z / z.sum()

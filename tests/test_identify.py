@@ -1,0 +1,178 @@
+"""Language labels: the seed document, short fragments, determinism, "und", langs=, invariants.
+
+Everything runs the real pieces: segment_document, then LanguageIdentifier over
+langdetect's real profiles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from polyglot_pipe.identify import LanguageIdentifier
+from polyglot_pipe.model import Document
+from polyglot_pipe.segment import segment_document
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
+
+
+@pytest.fixture(scope="module")
+def identify() -> LanguageIdentifier:
+    return LanguageIdentifier()
+
+
+def labelled(identify, text: str) -> Document:
+    return identify(segment_document(Document(id="t", text=text)))
+
+
+def labels_by_text(doc: Document) -> dict[str, str]:
+    return {f.original: f.lang for f in doc.fragments}
+
+
+@pytest.fixture(scope="module")
+def seed_doc(identify) -> Document:
+    return labelled(identify, SEED.read_text(encoding="utf-8"))
+
+
+def test_seed_russian_ui_line_is_ru(seed_doc):
+    assert labels_by_text(seed_doc)["Заголовок открываемого материала"] == "ru"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Subscribe", "Protests in Kazakhstan", "Foreign Interference", "log in or register",
+     "loader", "Newsfeed", "Chats", "CSTO Mission", "To participate in the discussion"],
+)  # fmt: skip
+def test_seed_short_english_lines_are_en(seed_doc, line):
+    assert labels_by_text(seed_doc)[line] == "en"
+
+
+def test_seed_every_english_line_is_en(seed_doc):
+    text = seed_doc.text
+    for frag in seed_doc.fragments:
+        if frag.original in ("0", "Заголовок открываемого материала"):
+            continue
+        line_start = text.rfind("\n", 0, frag.start) + 1
+        line = text[line_start : text.find("\n", frag.end) if "\n" in text[frag.end :] else len(text)]
+        assert frag.lang == "en", f"{frag.original!r} (line {line[:60]!r}) labelled {frag.lang}"
+
+
+def test_seed_zero_is_und(seed_doc):
+    assert labels_by_text(seed_doc)["0"] == "und"
+
+
+def test_seed_confidences_are_probabilities(seed_doc):
+    for frag in seed_doc.fragments:
+        assert 0.0 <= frag.lang_confidence <= 1.0
+    assert seed_doc.rebuild() == seed_doc.text
+
+
+ENGLISH_PAGE = (
+    "Kazakhstan has been rattled by mass protests for several days, and the government says order is back.\n"
+    "The president said the security forces would stay in the largest city until the situation is calm.\n"
+    "Officials expect the airport to reopen next week, after the damage to the terminal is repaired.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "line, lang",
+    [("Подписаться", "ru"), ("Jetzt abonnieren", "de"), ("Se connecter", "fr"),
+     ("Iniciar sesión", "es"), ("Zaloguj się", "pl"), ("Subscribe", "en"), ("Newsfeed", "en"),
+     ("Ανάγνωση", "el"), ("구독하기", "ko"), ("ログイン", "ja")],
+)  # fmt: skip
+def test_short_foreign_line_inside_english_document(identify, line, lang):
+    doc = labelled(identify, ENGLISH_PAGE + line + "\n" + ENGLISH_PAGE)
+    assert labels_by_text(doc)[line] == lang
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [("Заголовок открываемого материала", "ru"), ("Die Datei konnte nicht geöffnet werden", "de"),
+     ("Impossible d'ouvrir le fichier", "fr"), ("No se pudo abrir el archivo", "es"),
+     ("Nie można otworzyć pliku", "pl"), ("Не вдалося відкрити файл", "uk"),
+     ("the file could not be opened", "en"), ("ファイルを開けませんでした", "ja"), ("无法打开文件", "zh")],
+)  # fmt: skip
+def test_isolated_short_fragments(identify, text, lang):
+    assert labels_by_text(labelled(identify, text))[text] == lang
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "12:45", "2022-01-06", "06.01.2022", "+7 (727) 555-01-23", "https://example.com/a/b?x=1",
+             "user@example.com", "© 2023 / ***", "€ 1,000.00 — 5%"],
+)  # fmt: skip
+def test_no_letters_or_only_urls_is_und(identify, text):
+    doc = labelled(identify, f"Some English text comes first in this document.\n{text}\n")
+    assert doc.fragments[-1].original == text
+    assert doc.fragments[-1].lang == "und"
+
+
+def test_langs_restricts_candidates():
+    # "Kind" alone is German or English; Dutch is not allowed here.
+    unrestricted = LanguageIdentifier()
+    restricted = LanguageIdentifier(langs=["ru", "en", "de"])
+    text = "Dit is een zin in het Nederlands over de computer"
+    assert labels_by_text(labelled(unrestricted, text))[text] == "nl"
+    assert labels_by_text(labelled(restricted, text))[text] in ("de", "en")
+    # a script none of the allowed languages writes still gets its true label
+    assert labels_by_text(labelled(restricted, "Ανάγνωση αρχείου"))["Ανάγνωση αρχείου"] == "el"
+
+
+def test_unknown_language_code_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown language code"):
+        LanguageIdentifier(langs=["ru", "klingon"])
+
+
+def test_glued_foreign_phrase_is_split_off(identify):
+    text = (
+        "The configuration file is read at startup and the daemon refuses to start when "
+        "die Konfigurationsdatei konnte nicht gelesen werden appears in the system log."
+    )
+    doc = labelled(identify, ENGLISH_PAGE + text + "\n")
+    german = [f for f in doc.fragments if f.lang == "de"]
+    assert len(german) == 1 and "Konfigurationsdatei" in german[0].original
+    assert doc.rebuild() == doc.text
+
+
+def test_labels_identical_across_runs_and_hash_seeds():
+    script = (
+        "import json, sys\n"
+        "from polyglot_pipe.identify import LanguageIdentifier\n"
+        "from polyglot_pipe.model import Document\n"
+        "from polyglot_pipe.segment import segment_document\n"
+        f"text = open({str(SEED)!r}, encoding='utf-8').read()\n"
+        "doc = LanguageIdentifier()(segment_document(Document(id='s', text=text)))\n"
+        "print(json.dumps([(f.start, f.end, f.lang, round(f.lang_confidence, 6)) for f in doc.fragments]))\n"
+    )
+    outputs = []
+    for hash_seed in ("1", "4242"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed, PYTHONPATH=str(ROOT))
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        outputs.append(json.loads(result.stdout))
+    assert outputs[0] == outputs[1]
+
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(list("abcdefghij klmnopqrstuvwxyz ÄéßЖжяΩ語ー한.,!?0123\n\t-\"'")), max_size=200
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_TEXT)
+def test_every_fragment_gets_a_label_and_tiling_survives(identify, text):
+    doc = labelled(identify, text)
+    assert doc.rebuild() == text
+    for frag in doc.fragments:
+        assert frag.lang == "und" or (frag.lang.isalpha() and frag.lang.islower() and len(frag.lang) in (2, 3))
+        assert 0.0 <= frag.lang_confidence <= 1.0
+        assert frag.original == text[frag.start : frag.end] == frag.original.strip()
+        if not any(ch.isalpha() for ch in frag.original):
+            assert frag.lang == "und"
