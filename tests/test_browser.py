@@ -125,7 +125,10 @@ def run_to(tmp_path: Path, *args: str) -> Path:
 def seed_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("seed")
     results = folder / "seed.jsonl"
-    assert main(["run", str(SEED), "-o", str(results), "-q", "--packs-dir", str(folder / "no-packs")]) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)  # the document is named seeds/..., as when a user runs it from the repository
+        assert main(["run", str(SEED.relative_to(ROOT)), "-o", str(results), "-q",
+                     "--packs-dir", str(folder / "no-packs")]) == 0
     report = folder / "seed.html"
     assert main(["review", str(results), "-o", str(report)]) == 0
     records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
@@ -133,18 +136,19 @@ def seed_report(tmp_path_factory):
 
 
 def test_seed_report_shows_every_fragment_side_by_side(browser, seed_report):
+    """Also takes the README's screenshot: docs/review.png is a copy of tests/artifacts/seed-report.png."""
     report, records = seed_report
-    opened = Opened(browser, report)
+    opened = Opened(browser, report, viewport=(1200, 760))
     page = opened.page
     assert page.locator(".pp-frag").count() == len(records)
     assert opened.visible_rows() == len(records)
     assert page.inner_text("#pp-shown") == f"{len(records)} of {len(records)} fragments shown"
+    opened.screenshot("seed-report.png")  # the top: summary, filters, the first rows
     russian = opened.cell_with(".pp-frag", "Заголовок открываемого материала")
     assert russian.get_attribute("data-lang") == "ru"
     if russian.get_attribute("data-status") == "no-pack":
         assert "polyglot-pipe packs install ru" in russian.text_content()
         assert "polyglot-pipe packs install ru" in page.inner_text(".pp-missing")
-    opened.screenshot("seed-report.png")
     opened.assert_quiet()
     page.close()
 
