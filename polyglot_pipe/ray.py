@@ -13,7 +13,10 @@ maps a batch of records to the same records with their fragments added.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import pickle
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 import pyarrow as pa
@@ -23,7 +26,7 @@ import ray.data
 from .decode import NotTextError
 from .pipeline import Pipeline
 
-__all__ = ["process_dataset", "FRAGMENT_TYPE", "FragmentWorker", "DEFAULT_BATCH_SIZE"]
+__all__ = ["process_dataset", "RayPipeline", "run_cli", "FRAGMENT_TYPE", "FragmentWorker", "DEFAULT_BATCH_SIZE"]
 
 #: Records per batch: one batch is one translation chunk, deduplicated together.
 DEFAULT_BATCH_SIZE = 64
@@ -72,30 +75,22 @@ class FragmentWorker:
     and ``error`` (null, or why the record has no fragments).
     """
 
-    def __init__(self, field: str, pipeline_options: dict[str, Any], *, lines_for: str | None = None):
+    def __init__(self, field: str, pipeline_options: dict[str, Any]):
         self.field = field
         self.pipeline = Pipeline(**pipeline_options)
-        #: The CLI wants each document's exact JSONL lines (absent keys stay absent),
-        #: with its id from this column; the library wants Arrow fragments.
-        self.lines_for = lines_for
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         values = batch.column(self.field).to_pylist() if self.field in batch.column_names else [None] * batch.num_rows
-        ids = batch.column(self.lines_for).to_pylist() if self.lines_for else [None] * len(values)
-        docs, errors = self._process(values, ids)
-        if self.lines_for:
-            from .output.jsonl import dumps
-
-            lines = ["".join(dumps(r) + "\n" for r in doc.to_records()) if doc else None for doc in docs]
-            return _set_columns(batch, {"lines": pa.array(lines, pa.large_string()), "error": pa.array(errors, pa.string())})
+        docs, errors = self._process(values)
         fragments = [[_fragment_row(r) for r in doc.to_records()] if doc else [] for doc in docs]
+        messages = [error_message(None, exc) if exc else None for exc in errors]
         return _set_columns(
             batch,
-            {"fragments": pa.array(fragments, pa.list_(FRAGMENT_TYPE)), "error": pa.array(errors, pa.string())},
+            {"fragments": pa.array(fragments, pa.list_(FRAGMENT_TYPE)), "error": pa.array(messages, pa.string())},
         )
 
-    def _process(self, values: list, ids: list[str | None]) -> tuple[list, list[str | None]]:
-        """Documents for the values (None where a value failed) and the errors.
+    def _process(self, values: list) -> tuple[list, list[Exception | None]]:
+        """Documents for the values (None where a value failed) and the exceptions.
 
         The whole batch goes through ``process_many`` at once, so repeated
         fragments are translated once per batch.  Should anything still raise
@@ -103,18 +98,18 @@ class FragmentWorker:
         is marked with its error and the others go through.
         """
         docs: list = [None] * len(values)
-        errors: list[str | None] = [None] * len(values)
+        errors: list[Exception | None] = [None] * len(values)
         items = []
         for i, value in enumerate(values):
             if isinstance(value, (str, bytes)):
                 items.append((str(i), value))
             elif value is None:
-                errors[i] = error_message(ids[i], ValueError(f"no text: field {self.field!r} is missing or null"))
+                errors[i] = ValueError(f"no text: field {self.field!r} is missing or null")
             else:
-                errors[i] = error_message(ids[i], TypeError(f"field {self.field!r} holds {type(value).__name__}, not text"))
+                errors[i] = TypeError(f"field {self.field!r} holds {type(value).__name__}, not text")
 
         def report(doc_id: str, exc: Exception) -> None:
-            errors[int(doc_id)] = error_message(ids[int(doc_id)], exc)
+            errors[int(doc_id)] = exc
 
         try:
             for doc in self.pipeline.process_many(items, on_error=report):
@@ -127,12 +122,40 @@ class FragmentWorker:
                 try:
                     docs[i] = self.pipeline.process(value, doc_id)
                 except Exception as exc:
-                    errors[i] = error_message(ids[i], exc)
-        if self.lines_for:  # the records carry the source's name as doc id, as in the single-machine run
-            from dataclasses import replace
-
-            docs = [replace(doc, id=ids[i]) if doc else None for i, doc in enumerate(docs)]
+                    errors[i] = exc
         return docs, errors
+
+
+class DocumentWorker(FragmentWorker):
+    """The worker behind RayPipeline: texts in (UTF-8 bytes, flagged), pickled Documents and exceptions out.
+
+    Documents travel whole, so the driver writes them with the very code the
+    single-machine run uses.  Text travels as bytes (``surrogatepass``) because
+    JSON input can hold lone surrogates, which Arrow strings cannot.
+    """
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        flags = batch.column("is_text").to_pylist()
+        values = [
+            data.decode("utf-8", "surrogatepass") if is_text else data
+            for data, is_text in zip(batch.column("data").to_pylist(), flags)
+        ]
+        docs, errors = self._process(values)
+        return pa.table(
+            {
+                "seq": batch.column("seq"),
+                "document": pa.array([pickle.dumps(d) if d else None for d in docs], pa.large_binary()),
+                "exception": pa.array([pickle.dumps(_picklable(e)) if e else None for e in errors], pa.binary()),
+            }
+        )
+
+
+def _picklable(exc: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 def _fragment_row(record: dict) -> dict:
@@ -179,7 +202,7 @@ def pipeline_options(
 
 
 def worker_plan(workers: int | tuple[int, int] | None, cpus_per_worker: int, gpus: bool | None) -> tuple[bool, Any]:
-    """GPU or not, and the actor pool: by default one actor per GPU, else one per ``cpus_per_worker`` CPUs."""
+    """GPU or not, and the pool size: by default one actor per GPU, else one per ``cpus_per_worker`` CPUs."""
     if not ray.is_initialized():
         ray.init()
     resources = ray.cluster_resources()
@@ -188,9 +211,17 @@ def worker_plan(workers: int | tuple[int, int] | None, cpus_per_worker: int, gpu
     if workers is None:
         workers = int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1) // cpus_per_worker)
         workers = max(workers, 1)
-    if isinstance(workers, tuple):
-        return gpus, ray.data.ActorPoolStrategy(min_size=workers[0], max_size=workers[1])
-    return gpus, ray.data.ActorPoolStrategy(size=workers)
+    return gpus, workers
+
+
+def actor_pool(workers: int | tuple[int, int], blocks: int | None = None) -> "ray.data.ActorPoolStrategy":
+    """A fixed pool of ``workers`` actors, or an autoscaling (min, max) one; never more than there are blocks."""
+    low, high = workers if isinstance(workers, tuple) else (workers, workers)
+    if blocks is not None:
+        low, high = min(low, blocks), min(high, blocks)
+    if low == high:
+        return ray.data.ActorPoolStrategy(size=low)
+    return ray.data.ActorPoolStrategy(min_size=low, max_size=high)
 
 
 def process_dataset(
@@ -207,6 +238,7 @@ def process_dataset(
     cpus_per_worker: int = 1,
     gpus: bool | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    **pipeline_kwargs,
 ) -> "ray.data.Dataset":
     """Each record of ``ds`` with its fragments added; every other field kept.
 
@@ -240,23 +272,25 @@ def process_dataset(
     node's own disk, so hits are per node: never point it at a network file
     system, where SQLite locking is unsafe.
 
+    Other keyword arguments go to each actor's :class:`Pipeline` as they are
+    (``max_batch_tokens=...``, say).
+
     Row order follows Ray Data: set
     ``ray.data.DataContext.get_current().execution_options.preserve_order = True``
     if you need the input order.
     """
-    gpus, pool = worker_plan(workers, cpus_per_worker, gpus)
+    gpus, workers = worker_plan(workers, cpus_per_worker, gpus)
     options = pipeline_options(
         target=target, packs_dir=packs_dir, langs=langs, translate=translate, beam_size=beam_size,
         memory=memory, batch_size=batch_size, gpu=gpus, threads=cpus_per_worker,
-    )
-    return _map(ds, field, options, pool, gpus, cpus_per_worker, batch_size)
+    ) | pipeline_kwargs
+    return _map(ds, field, options, actor_pool(workers), gpus, cpus_per_worker, batch_size)
 
 
-def _map(ds, field, options, pool, gpus, cpus_per_worker, batch_size, lines_for=None):
+def _map(ds, field, options, pool, gpus, cpus_per_worker, batch_size, worker=FragmentWorker):
     return ds.map_batches(
-        FragmentWorker,
+        worker,
         fn_constructor_args=(field, options),
-        fn_constructor_kwargs={"lines_for": lines_for},
         batch_format="pyarrow",
         batch_size=batch_size,
         compute=pool,
@@ -265,135 +299,129 @@ def _map(ds, field, options, pool, gpus, cpus_per_worker, batch_size, lines_for=
     )
 
 
-# -- polyglot-pipe run --ray [ADDRESS]
+# -- the run command's Pipeline, on Ray
+
+
+class RayPipeline:
+    """``Pipeline.process_many``'s contract, with the work done by a Ray Data actor pool.
+
+    Takes Pipeline's arguments, so the run command builds one in place of a
+    Pipeline and writes exactly what it writes on one machine: Documents come
+    back whole, in input order, and bad items go to ``on_error`` with the
+    exception the Pipeline would have raised.  ``workers`` is the number of
+    actors (default: as :func:`process_dataset`); ``threads`` the CPU threads
+    of each (default 1).
+
+    Items are taken ``window`` at a time, each window one Ray Data job (its
+    actors load the packs once per window): the driver holds one window of
+    inputs and results, never the whole corpus.
+    """
+
+    def __init__(
+        self,
+        target: str = "en",
+        packs_dir: str | os.PathLike | None = None,
+        *,
+        langs: Sequence[str] | None = None,
+        translate: bool = True,
+        device: str = "auto",
+        beam_size: int = 4,
+        threads: int = 0,
+        memory=None,
+        chunk_size: int = DEFAULT_BATCH_SIZE,
+        workers: int | tuple[int, int] | None = None,
+        window: int = 10_000,
+        **pipeline_kwargs,
+    ):
+        self.cpus = max(threads, 1)
+        gpus = {"auto": None, "cpu": False, "cuda": True}[device]
+        self.gpus, self.workers = worker_plan(workers, self.cpus, gpus)
+        self.batch_size = max(1, chunk_size)
+        self.window = window
+        self.options = pipeline_options(
+            target=target, packs_dir=packs_dir, langs=langs, translate=translate, beam_size=beam_size,
+            memory=memory, batch_size=self.batch_size, gpu=self.gpus, threads=self.cpus,
+        ) | pipeline_kwargs
+
+    def process(self, data: str | bytes, doc_id: str = "0"):
+        return next(self.process_many([(doc_id, data)]))
+
+    def process_many(self, items: Iterable, on_error=None) -> Iterator:
+        """Stream Documents, one per item, in order (see Pipeline.process_many)."""
+        numbered = (item if isinstance(item, tuple) else (str(n), item) for n, item in enumerate(items))
+        while True:
+            window = list(islice(numbered, self.window))
+            if not window:
+                return
+            results = self._run(window)
+            for seq, (doc_id, _data) in enumerate(window):
+                document, exception = results[seq]
+                if exception is not None:
+                    exc = pickle.loads(exception)
+                    if on_error is None:
+                        raise exc
+                    on_error(doc_id, exc)
+                else:
+                    yield replace(pickle.loads(document), id=doc_id)
+
+    def _run(self, window: list[tuple[str, str | bytes]]) -> dict[int, tuple]:
+        rows = [
+            {"seq": seq, "data": data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data,
+             "is_text": isinstance(data, str)}
+            for seq, (_doc_id, data) in enumerate(window)
+        ]
+        blocks = max(1, min(len(rows) // self.batch_size, 1000))
+        ds = ray.data.from_items(rows, override_num_blocks=blocks)
+        pool = actor_pool(self.workers, blocks)
+        out = _map(ds, "data", self.options, pool, self.gpus, self.cpus, self.batch_size, worker=DocumentWorker)
+        results: dict[int, tuple] = {}
+        for batch in out.iter_batches(batch_format="pyarrow", batch_size=None):
+            for seq, document, exception in zip(
+                batch.column("seq").to_pylist(), batch.column("document").to_pylist(), batch.column("exception").to_pylist()
+            ):
+                results[seq] = (document, exception)
+        return results
 
 
 def run_cli(args, address: str | None) -> int:
-    """``polyglot-pipe run --ray [ADDRESS] INPUT...``: the run command's job, on a Ray cluster.
+    """``polyglot-pipe run --ray [ADDRESS] INPUT...``: the run command, its documents made on a Ray cluster.
 
     ``args`` are the parsed ``run`` arguments; ``address`` is the cluster's
-    ("auto", "ray://host:10001", ...), or None to start a local one (or use
-    the one this process is already connected to).  The outputs, stderr
-    messages and exit status are those of the single-machine run: the same
-    Pipeline makes the same records, written in input order.
-
-    Inputs are read here, on the driver, and shipped to the workers, so they
-    need not be visible from the cluster's nodes; polyglot_pipe[ray] and the
-    packs must be installed on every node.  For corpora larger than the
-    driver's memory, read them with a ``ray.data.read_*`` function and call
-    :func:`process_dataset`.
+    ("auto", "ray://head:10001", ...), or None for a local cluster (or the one
+    this process is already connected to).  Everything else is the run
+    command's own code (inputs, -o FILE or -o DIR, formats, memory, messages,
+    exit status): only the Pipeline is swapped for a :class:`RayPipeline`,
+    so the outputs are those of the single-machine run.  ``--workers N`` sets
+    the number of actors.  Inputs are read on the driver and shipped to the
+    workers; polyglot_pipe[ray] and the packs must be installed on every node.
     """
-    import json
+    import inspect
     import logging
     import sys
 
-    from .output import Summary, get_writer
-    from .sources import SourceError, iter_sources, looks_binary
+    from . import runner
 
-    errors: list[str] = []
-
-    def say(message: str) -> None:
-        print(f"polyglot-pipe: {message}", file=sys.stderr)
-
-    def report(message: str) -> None:
-        errors.append(message)
-        say(message)
-
-    items: list[dict] = []
-    walk_problems: list[str] = []
-    shown = 0
-    for source in iter_sources(args.inputs, walk_problems):
-        for message in walk_problems[shown:]:
-            report(message)
-        shown = len(walk_problems)
-        try:
-            data = source.read()
-        except SourceError as exc:
-            report(str(exc))
-            continue
-        if looks_binary(data[:4096]):
-            report(error_message(source.id, NotTextError("a binary file, not text")))
-            continue
-        items.append({"id": source.id, "data": data})
-    for message in walk_problems[shown:]:
-        report(message)
-
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # the run command's stderr is its messages
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
     try:
         context = ray.data.DataContext.get_current()
-        context.execution_options.preserve_order = True
-        if args.quiet:
-            context.enable_progress_bars = False
-            logging.getLogger("ray.data").setLevel(logging.WARNING)
-        cpus = max(args.threads, 1)
-        gpus = {"auto": None, "cpu": False, "cuda": True}[args.device]
-        gpus, pool = worker_plan(getattr(args, "ray_workers", None), cpus, gpus)
-        options = pipeline_options(
-            target=args.target,
-            packs_dir=args.packs_dir if address else packages_dir_of(args.packs_dir),
-            langs=[code.strip() for code in args.langs.split(",")] if args.langs else None,
-            translate=not args.no_translate,
-            beam_size=args.beam_size,
-            memory=getattr(args, "memory", None),
-            gpu=gpus,
-            threads=cpus,
-        )
-        summary = Summary(target=args.target)
+        context.enable_progress_bars = sys.stderr.isatty() and not args.quiet
 
-        def records():
-            if not items:
-                return
-            ds = _map(ray.data.from_items(items), "data", options, pool, gpus, cpus, DEFAULT_BATCH_SIZE, lines_for="id")
-            for batch in ds.select_columns(["lines", "error"]).iter_batches(batch_format="pyarrow", batch_size=None):
-                for lines, error in zip(batch.column("lines").to_pylist(), batch.column("error").to_pylist()):
-                    if error is not None:
-                        report(error)
-                        continue
-                    for line in lines.splitlines():
-                        record = json.loads(line)
-                        summary.add_record(record)
-                        yield record
+        def make_pipeline(**options) -> RayPipeline:
+            return RayPipeline(**(options | {"workers": getattr(args, "workers", None)}))
 
-        _write(args, records, summary, get_writer(args.format))
+        if "make_pipeline" in inspect.signature(runner.run).parameters:
+            return runner.run(args, make_pipeline=make_pipeline)
+        # Until runner.run takes a make_pipeline hook (asked of the lead), swap the
+        # name it builds its Pipeline with, for this run only.
+        original = runner.Pipeline
+        runner.Pipeline = make_pipeline
+        try:
+            return runner.run(args)
+        finally:
+            runner.Pipeline = original
     finally:
         if started_here:
             ray.shutdown()
-
-    for lang, command in summary.missing_packs().items():
-        say(f"no {lang}->{args.target} pack installed ({summary.no_pack[lang]} fragments left untranslated): {command}")
-    summary.failed_inputs = len(errors)
-    if not args.quiet:
-        say(summary.line().removeprefix("polyglot-pipe: "))
-    return 1 if errors else 0
-
-
-def packages_dir_of(packs_dir) -> str:
-    """The packs folder this machine uses: a local cluster's workers then look in the same place."""
-    from .packs import packages_dir
-
-    return str(packages_dir(packs_dir))
-
-
-def _write(args, records, summary, writer) -> None:
-    """Write as the single-machine run does: to the -o file (atomically), else stdout."""
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    stream = records() if args.format == "jsonl" else list(records())
-    if not args.output:
-        writer(stream, sys.stdout, summary)
-        sys.stdout.flush()
-        return
-    path = Path(args.output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            writer(stream, out, summary)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
