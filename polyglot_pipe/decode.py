@@ -17,6 +17,10 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
+import regex
+
+from .scripts import script_group, script_of
+
 __all__ = ["Decoded", "NotTextError", "decode_bytes", "LEGACY_ENCODINGS"]
 
 _BOMS = (
@@ -33,6 +37,8 @@ LEGACY_ENCODINGS = (
     "iso8859-2", "cp1253", "cp1254", "iso8859-1",
     "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr",
 )
+
+_MULTIBYTE = frozenset(("shift_jis", "euc_jp", "gb18030", "big5", "euc_kr"))
 
 #: File signatures of common binary formats.
 _MAGIC = (
@@ -53,9 +59,19 @@ _MAGIC = (
 )
 
 #: Non-ASCII characters that are normal in text although they are not letters.
-_TEXT_SYMBOLS = frozenset("«»—–“”„‘’‚…№©®°·•€£¥§¶±×÷\u00a0¡¿‹›†‡‰™¦¤¬µ¸¨´¯¹²³¼½¾")
+_TEXT_SYMBOLS = frozenset("«»—–“”„‘’‚…©®°•€£¥§±×÷\u00a0¡¿‹›™")
 
 _SAMPLE_CHARS = 3000
+_WORD_RE = regex.compile(r"\p{L}+")
+
+#: charset-normalizer's names for the code pages we consider.
+_SAME_AS = {codecs.lookup(e).name.replace("-", "_"): codecs.lookup(e).name for e in LEGACY_ENCODINGS}
+_SAME_AS.update({"iso8859_5": "iso8859-5", "iso8859_2": "iso8859-2", "latin_1": "iso8859-1",
+                 "iso8859_1": "iso8859-1", "koi8_r": "koi8-r", "koi8_u": "koi8-u",
+                 # supersets charset-normalizer prefers; ours decode the same text when they fit
+                 "cp932": "shift_jis", "shift_jis_2004": "shift_jis", "euc_jis_2004": "euc_jp",
+                 "cp949": "euc_kr", "gbk": "gb18030", "gb2312": "gb18030", "big5hkscs": "big5",
+                 "cp1125": "cp866"})
 
 
 class NotTextError(ValueError):
@@ -137,14 +153,24 @@ def _sample(data: bytes) -> bytes:
 
 
 def _evidence(text: str) -> float:
-    """Language score of a candidate decoding, minus a share of characters that are neither letters nor usual symbols."""
+    """Language score of a candidate decoding, minus a share of unlikely characters.
+
+    Unlikely: non-ASCII characters that are neither letters nor usual text
+    symbols, and one- or two-letter words in a script other than the words on
+    both sides (Italian "è" read as Cyrillic "и").
+    """
     from .repair import language_score
 
     non_ascii = [c for c in text if ord(c) > 0x7F]
     if not non_ascii:
         return 0.0
     junk = sum(not c.isalpha() and c not in _TEXT_SYMBOLS for c in non_ascii)
-    return language_score(text) - 10.0 * junk / len(non_ascii)
+    words = _WORD_RE.findall(text)
+    scripts = [script_group(script_of(w[0])) for w in words]
+    for i in range(1, len(words) - 1):
+        if len(words[i]) <= 2 and scripts[i - 1] == scripts[i + 1] != scripts[i]:
+            junk += 1
+    return language_score(text) - 10.0 * min(1.0, junk / len(non_ascii))
 
 
 def _by_language_evidence(data: bytes, encodings: tuple[str, ...]) -> Decoded:
@@ -152,8 +178,12 @@ def _by_language_evidence(data: bytes, encodings: tuple[str, ...]) -> Decoded:
 
     guess = from_bytes(data).best()
     order = list(encodings)
-    if guess is not None:
-        order.insert(0, guess.encoding)
+    if guess is not None and _SAME_AS.get(guess.encoding) in _MULTIBYTE:
+        # charset-normalizer's guess breaks ties between CJK code pages, which
+        # our language evidence barely tells apart; between single-byte pages
+        # its guess is worse than our fixed order
+        order.remove(_SAME_AS[guess.encoding])
+        order.insert(0, _SAME_AS[guess.encoding])
     sample = _sample(data)
     seen: dict[str, str] = {}
     scored: list[tuple[float, int, str]] = []

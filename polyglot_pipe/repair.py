@@ -96,6 +96,7 @@ class _Profile:
     lang: str
     script: str
     bigrams: dict
+    unigrams: dict
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +110,7 @@ def _profiles() -> dict[str, tuple[_Profile, ...]]:
         data = json.loads(path.read_text(encoding="utf-8"))
         counts: dict[str, float] = {}
         letters: dict[str, int] = {}
+        singles: dict[str, int] = {}
         for gram, n in data["freq"].items():
             if len(gram) == 2:
                 key = gram.lower()
@@ -116,12 +118,15 @@ def _profiles() -> dict[str, tuple[_Profile, ...]]:
             elif len(gram) == 1 and gram.isalpha():
                 script = script_of(gram)
                 letters[script] = letters.get(script, 0) + n
+                singles[gram] = n
         total = sum(counts.values())
         logp = {g: math.log(n / total) for g, n in counts.items()}
+        total = sum(singles.values())
+        unigrams = {g: math.log(n / total) for g, n in singles.items()}
         for script in letters:
             # Japanese is written in kana and Han; score it under each.
             if letters[script] >= 0.05 * sum(letters.values()):
-                by_script.setdefault(script, []).append(_Profile(data["name"], script, logp))
+                by_script.setdefault(script, []).append(_Profile(data["name"], script, logp, unigrams))
     return {s: tuple(p) for s, p in by_script.items()}
 
 
@@ -137,11 +142,15 @@ def _normal(ch: str) -> str:
     low = ch.lower()
     if len(low) != 1:  # "İ".lower() is two code points
         low = ch
-    return NGram.normalize(low) if ord(low) > 0x7F else low
+    if ord(low) <= 0x7F or 0xAC00 <= ord(low) <= 0xD7A3:
+        return low  # langdetect's Korean profile keeps Hangul syllables as they are
+    return NGram.normalize(low)
 
 
 #: Non-letters that normally touch a word: quotes, dashes, units, currency, marks.
-_ATTACHED = frozenset("«»„“”‘’‚‹›…–—·•°²©®™€£¥§№\u00a0\u202f\u2009´")
+_ATTACHED = frozenset("«»„“”‘’‚‹›…–—·•°²©®™€£¥§\u00a0\u202f\u2009´")
+#: Non-letters that may stand between two letters of one word ("don’t", Catalan "l·l").
+_INSIDE = frozenset("’‘ʼ‐‑·")
 #: Spanish opening marks: normal before a word, mojibake after a letter ("du¿a").
 _OPENING = frozenset("¡¿")
 
@@ -165,9 +174,11 @@ def _signals(text: str) -> int:
                 count += 1
             elif ch in _OPENING:
                 count += prev.isalpha()
-            elif code > 0x7F and not ch.isalpha() and ch not in _ATTACHED and unicodedata.category(ch)[0] != "M":
-                # "mo¿na", "zostan¹", "Ð—Ð": a symbol where a letter belongs
-                if prev.isalpha() or (i + 1 < len(word) and word[i + 1].isalpha()):
+            elif code > 0x7F and not ch.isalpha() and unicodedata.category(ch)[0] != "M":
+                # "mo¿na", "zostan¹", "Ð—Ð", "osvje·i": a symbol where a letter belongs
+                before = prev.isalpha()
+                after = i + 1 < len(word) and word[i + 1].isalpha()
+                if (before and after and ch not in _INSIDE) or ((before or after) and ch not in _ATTACHED):
                     count += 1
             prev = ch
     return count
@@ -190,9 +201,16 @@ def _evidence(text: str) -> tuple[float, int]:
     total = -_signals(text) * _SIGNAL_WEIGHT
     count = 0
     for script, group in words.items():
+        candidates = profiles.get(script, ())
+        if script == "Han":
+            # langdetect folds Han characters into frequency classes: score the
+            # classes one by one (unknown, rare characters score as unseen)
+            chars = "".join(group)[:1000]
+            total += max(sum(p.unigrams.get(c, _UNSEEN) for c in chars) for p in candidates)
+            count += len(chars)
+            continue
         norm = " " + " ".join(group) + " "
         bigrams = [norm[i : i + 2] for i in range(min(len(norm) - 1, 1000))]
-        candidates = profiles.get(script) or profiles.get("Hiragana" if script == "Han" else "", ())
         if candidates:
             total += max(sum(p.bigrams.get(b, _UNSEEN) for b in bigrams) for p in candidates)
         else:
