@@ -217,7 +217,8 @@ def test_any_input_text_comes_out_as_text_and_adds_no_elements(triples):
     assert page.texts["pp-raw"] == [r["raw"] for r in records]
     assert [a["data-lang"] for a in page.rows()] == [r["lang"] for r in records]
     data = json.loads(page.scripts[0])
-    assert {row[0] for row in data} == {r["lang"] for r in records}
+    assert {row[1] for row in data} == {r["lang"] for r in records}
+    assert sum(row[3] for row in data) == len(records)
 
 
 @given(st.text())

@@ -95,8 +95,6 @@ def write_html(records: Iterable[dict], out: TextIO, summary: Summary | None = N
         for record in records:
             summary.add_record(record)
     css, js = _asset("review.css"), _asset("review.js")
-    pairs = Counter((str(r.get("lang", "und")), str(r.get("status", ""))) for r in records)
-    counts = [[lang, status, n] for (lang, status), n in sorted(pairs.items())]
     target_name = "English" if summary.target == "en" else f"Translation ({summary.target})"
     csp = (
         f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
@@ -111,11 +109,12 @@ def write_html(records: Iterable[dict], out: TextIO, summary: Summary | None = N
     w(f"<title>polyglot-pipe review: {documents} document{'s' if documents != 1 else ''}, "
       f"{len(records)} fragments</title>\n")
     w(f"<style>{css}</style>\n</head>\n<body>\n")
-    _write_header(w, summary, records, pairs)
+    _write_header(w, summary, records)
     w('<main id="pp-main">\n')
     commands = summary.missing_packs()
     doc_number = 0
     in_chunk = 0
+    counts: Counter = Counter()  # (document number, lang, status) -> fragments: what the filters count
     current_doc = object()
     for record in records:
         if record.get("doc") != current_doc:
@@ -130,17 +129,18 @@ def write_html(records: Iterable[dict], out: TextIO, summary: Summary | None = N
             w("</div>\n" + _CHUNK_OPEN)
             in_chunk = 0
         _write_row(w, doc_number, record, summary, commands)
+        counts[doc_number, str(record.get("lang", "und")), str(record.get("status", ""))] += 1
         in_chunk += 1
     if doc_number:
         w("</div></div>\n</section>\n")
     else:
         w('<p class="pp-nothing">No fragments in these results.</p>\n')
     w("</main>\n")
-    w(f'<script type="application/json" id="pp-counts">{json_for_script(counts)}</script>\n')
+    w(f'<script type="application/json" id="pp-counts">{json_for_script([[*key, n] for key, n in counts.items()])}</script>\n')
     w(f"<script>{js}</script>\n</body>\n</html>\n")
 
 
-def _write_header(w, summary: Summary, records: list[dict], pairs: Counter) -> None:
+def _write_header(w, summary: Summary, records: list[dict]) -> None:
     languages = Counter(str(r.get("lang", "und")) for r in records)
     statuses = Counter(str(r.get("status", "")) for r in records)
     foreign = sum(1 for r in records if is_foreign(r))

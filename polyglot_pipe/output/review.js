@@ -5,7 +5,9 @@
 (function () {
   "use strict";
   var counts = JSON.parse(document.getElementById("pp-counts").textContent);
-  var total = counts.reduce(function (sum, c) { return sum + c[2]; }, 0);
+  // [document number, lang, status, fragments] for each combination in the report
+  var total = counts.reduce(function (sum, c) { return sum + c[3]; }, 0);
+  var docs = Array.prototype.slice.call(document.querySelectorAll(".pp-doc"));
   var hidden = { lang: new Set(), status: new Set() };
   var sheet = document.styleSheets[0];
   var firstFilterRule = sheet.cssRules.length;
@@ -23,11 +25,15 @@
     hidden.lang.forEach(function (v) { selectors.push(attrSelector("lang", v)); });
     hidden.status.forEach(function (v) { selectors.push(attrSelector("status", v)); });
     if (selectors.length) sheet.insertRule(selectors.join(",") + "{display:none}", firstFilterRule);
-    var visible = counts.reduce(function (sum, c) {
-      return sum + (hidden.lang.has(c[0]) || hidden.status.has(c[1]) ? 0 : c[2]);
-    }, 0);
+    // Count from the data, not the rows; a document none of whose rows is shown folds away.
+    var visible = 0, perDoc = {};
+    counts.forEach(function (c) {
+      var n = hidden.lang.has(c[1]) || hidden.status.has(c[2]) ? 0 : c[3];
+      visible += n;
+      perDoc[c[0]] = (perDoc[c[0]] || 0) + n;
+    });
+    docs.forEach(function (section, i) { section.hidden = !perDoc[i + 1]; });
     shown.textContent = visible + " of " + total + " fragments shown";
-    document.body.dataset.shown = String(visible);
   }
 
   function isShown(row) {
