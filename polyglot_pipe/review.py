@@ -105,6 +105,7 @@ def run_show(args: argparse.Namespace) -> int:
     console = Console(width=args.width, highlight=False, soft_wrap=False)
     renderables = _show_renderables(records)
     if console.is_terminal and not args.no_pager:
+        os.environ.setdefault("LESS", "-R")  # less shows our colours instead of escape codes
         with console.pager(styles=True):
             for renderable in renderables:
                 console.print(renderable)

@@ -412,6 +412,25 @@ def test_show_filters_by_language_and_status(tmp_path, capsys):
     assert "Привет" in out and "Hello there." not in out
 
 
+def test_show_pages_on_a_terminal(tmp_path):
+    """On a terminal the view goes through the pager ($PAGER, here `cat` so the test can read it)."""
+    import os
+    import pty
+
+    results = write_jsonl(tmp_path / "r.jsonl", [record(i, f"Sentence number {i}.") for i in range(60)])
+    pager_log = tmp_path / "paged.txt"
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PAGER": f"tee {pager_log} >/dev/null", "TERM": "xterm", "COLUMNS": "120", "LINES": "40"}
+    env.pop("LESS", None)
+    process = subprocess.run([sys.executable, "-m", "polyglot_pipe", "show", str(results)], stdin=follower,
+                             stdout=follower, stderr=subprocess.PIPE, cwd=ROOT, env=env, timeout=60)
+    os.close(follower)
+    os.close(leader)
+    assert process.returncode == 0, process.stderr
+    paged = pager_log.read_text(encoding="utf-8")
+    assert "Sentence number 0." in paged and "Sentence number 59." in paged
+
+
 def test_show_of_bad_results_is_a_message(tmp_path, capsys):
     assert main(["show", str(tmp_path / "missing.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
