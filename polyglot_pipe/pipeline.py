@@ -137,7 +137,8 @@ class Pipeline:
         return self.identifier(load_document(data, doc_id))
 
     def process(self, data: str | bytes, doc_id: str = "0") -> Document:
-        return next(self.process_many([(doc_id, data)]))
+        """One document, all in this process (no workers to start for one document)."""
+        return self._translate([self.label(data, doc_id)])[0]
 
     def process_many(
         self,
@@ -158,11 +159,12 @@ class Pipeline:
             chunk = list(islice(labelled, self.chunk_size))
             if not chunk:
                 return
-            if self.translator is not None:
-                chunk = self.translator.translate_documents(chunk)
-            else:
-                chunk = [_mark_untranslated(doc, self.target) for doc in chunk]
-            yield from chunk
+            yield from self._translate(chunk)
+
+    def _translate(self, docs: list[Document]) -> list[Document]:
+        if self.translator is None:
+            return [_mark_untranslated(doc, self.target) for doc in docs]
+        return self.translator.translate_documents(docs)
 
     def _label_all(self, items, on_error) -> Iterator[Document]:
         for index, item in enumerate(items):
@@ -229,7 +231,11 @@ _worker_identifier: LanguageIdentifier | None = None
 
 
 def _start_worker(langs) -> None:
+    """Ctrl-C is the parent's to handle (it stops the pool); a worker would only print a traceback."""
+    import signal
+
     global _worker_identifier
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_identifier = LanguageIdentifier(langs=langs)
 
 
