@@ -289,7 +289,8 @@ def _ftfy_name(plan) -> str:
         if step == "encode":
             shown_as = short.get(arg, arg)
         elif step == "decode" and shown_as:
-            names.append(f"{arg}-as-{shown_as}")
+            really = "utf-8" if arg.startswith("utf-8") else arg  # ftfy's "utf-8-variants" too
+            names.append(f"{really}-as-{shown_as}")
             shown_as = None
     return "+".join(names) or "ftfy:" + "+".join(arg for _, arg in plan)
 
@@ -323,9 +324,15 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
     Portuguese "não" is read as Portuguese, not as Romanian "năo".
     """
     fixed, plan = ftfy.fix_encoding_and_explain(span)
+    raw_total, raw_count = _evidence(before + span + after)
     if fixed == span or not plan:
         fixed = plan = None
-    raw_total, raw_count = _evidence(before + span + after)
+    elif any(step not in ("encode", "decode") for step, _ in plan):
+        # ftfy's piecemeal fixes ("Ã " as a lost "à") must show evidence
+        fixed_total, fixed_count = _evidence(before + fixed + after)
+        gain = fixed_total / max(fixed_count, 1) - raw_total / max(raw_count, 1)
+        if _signals(fixed) >= _signals(span) and gain < 1.0:
+            fixed = plan = None
     raw_letters = _letter_share(span)
     best: tuple[float, str, str] | None = None
     for rt in ROUND_TRIPS:

@@ -1,0 +1,206 @@
+"""Mojibake repair: real sentences broken by real round trips come back, clean text is never touched.
+
+The sentences are real translations from Debian's gettext catalogs (coreutils,
+tar, apt, dpkg, bash, ...), the same source as bench/encoding/.
+"""
+
+from __future__ import annotations
+
+import ftfy.bad_codecs  # noqa: F401  (the browsers' "sloppy" cp125x decoders)
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from polyglot_pipe.model import Edit
+from polyglot_pipe.repair import language_score, repair_text
+
+SEED_RUSSIAN = "Заголовок открываемого материала"
+
+RUSSIAN = [
+    SEED_RUSSIAN,
+    "что и соответствующий аргумент командной строки",
+    "Создание всех файлов относительно текущего каталога",
+    "не удалось безопасно удалить старый файл",
+]
+UKRAINIAN = ["Виводить список користувачів, які увійшли до системи відповідно до ФАЙЛА."]
+BULGARIAN = ["Допълване не се извършва, ако изходът е по-широк от"]
+GREEK = ["Καθορίζει τιμές και χαρακτηριστκά μεταβλητής.", "syntax error: μη αναμενόμενο τέλος αρχείου"]
+CENTRAL = [
+    "Kompresja nie działa z --continue ani --start-pos, opcje te zostaną wyłączone.",
+    "epoka w numerze wersji jest zbyt duża",
+    "* tabN způsob čekání na vodorovný tabelátor, N je 0–3",
+    "Belső hiba, a rendezés nem fejeződött be",
+]
+OTHERS = [
+    "Archiv enthält Dateinamen, deren Präfixe entfernt wurden.",
+    "Fin prématurée du fichier d'instantané",
+    "Ficheiros vazios não podem ser arquivos válidos",
+    "geçerliliğini kaybetmiş olabilir fakat bu sayede kaynaklar çevrimdışı olsa",
+    "以下のパッケージはインストール中に重大な問題が発生したため混乱しています。",
+    "每个 <名称> 都对应一个之前已通过 \"complete\" 内建定义了补全规约的命令。",
+    "您必須指定 -Acdtrux, --delete 或 --test-label 選項之一",
+    "GnuTLS: prio 문자열을 바로 설정할 수 없습니다. 기본 우선순위 설정으로 돌아갑니다.",
+    "Dạng danh sách không hỗ trợ, đang thử phân tích dạng danh sách Unix.",
+]
+
+
+def broken(text: str, really: str, shown_as: str) -> str:
+    return text.encode(really).decode(shown_as)
+
+
+# (kind, sentences, encoded with, shown as)
+LEGACY_KINDS = [
+    ("cp1251-as-cp1252", RUSSIAN + UKRAINIAN + BULGARIAN, "cp1251", "sloppy-windows-1252"),
+    ("cp1251-as-latin-1", RUSSIAN + UKRAINIAN + BULGARIAN, "cp1251", "latin-1"),
+    ("koi8-r-as-cp1251", RUSSIAN + BULGARIAN, "koi8_r", "sloppy-windows-1251"),
+    ("koi8-r-as-latin-1", RUSSIAN + BULGARIAN, "koi8_r", "latin-1"),
+    ("cp866-as-cp1251", RUSSIAN + BULGARIAN, "cp866", "sloppy-windows-1251"),
+    ("cp1253-as-cp1252", GREEK, "cp1253", "sloppy-windows-1252"),
+    ("cp1250-as-cp1252", CENTRAL, "cp1250", "sloppy-windows-1252"),
+]
+
+
+def test_the_issue_examples_are_repaired():
+    for bad, name in [
+        ("Ð—Ð°Ð³Ð¾Ð»Ð¾Ð²Ð¾Ðº", "utf-8-as-cp1252"),
+        ("Çàãîëîâîê îòêðûâàåìîãî ìàòåðèàëà", "cp1251-as-cp1252"),
+        ("ъБЗПМПЧПЛ ПФЛТЩЧБЕНПЗП НБФЕТЙБМБ", "koi8-r-as-cp1251"),
+    ]:
+        text, edits = repair_text(bad)
+        assert text in (SEED_RUSSIAN, "Заголовок"), bad
+        assert {e.repair for e in edits} == {name}
+
+
+def test_koi8_shown_as_cp1251_looks_like_the_issue_says():
+    assert broken("Заголовок", "koi8_r", "cp1251") == "ъБЗПМПЧПЛ"
+    assert repair_text(broken(SEED_RUSSIAN, "koi8_r", "cp1251"))[0] == SEED_RUSSIAN
+
+
+@pytest.mark.parametrize("kind, sentences, really, shown_as", LEGACY_KINDS, ids=[k[0] for k in LEGACY_KINDS])
+def test_each_legacy_confusion_is_repaired_and_named(kind, sentences, really, shown_as):
+    for sentence in sentences:
+        bad = broken(sentence, really, shown_as)
+        assert bad != sentence
+        text, edits = repair_text(bad)
+        assert text == sentence, (kind, bad)
+        # "-as-latin-1" and "-as-cp1252" undo the same bytes when no C1 control shows
+        assert edits and all(e.repair.startswith(kind.split("-as-")[0] + "-as-") for e in edits)
+
+
+@pytest.mark.parametrize(
+    "shown_as, name",
+    [("sloppy-windows-1252", "utf-8-as-cp1252"), ("latin-1", "utf-8-as-latin-1"), ("sloppy-windows-1251", "utf-8-as-cp1251")],
+)
+def test_utf8_read_as_a_single_byte_page_is_repaired(shown_as, name):
+    for sentence in RUSSIAN + GREEK + CENTRAL + OTHERS:
+        bad = broken(sentence, "utf-8", shown_as)
+        text, edits = repair_text(bad)
+        assert text == sentence, bad
+        # UTF-8 shown as cp1252 and as latin-1 differ only where a C1 control shows
+        assert all(e.repair in (name, "utf-8-as-cp1252", "utf-8-as-latin-1") for e in edits)
+
+
+def test_double_encoded_utf8_is_repaired_in_one_go():
+    for sentence in RUSSIAN + OTHERS[:3]:
+        bad = broken(broken(sentence, "utf-8", "sloppy-windows-1252"), "utf-8", "sloppy-windows-1252")
+        text, edits = repair_text(bad)
+        assert text == sentence
+        assert edits and all(e.repair.count("utf-8-as-") == 2 for e in edits)
+
+
+CLEAN = [
+    "João e Conceição moram em São Paulo desde 2019.",
+    "SÃO PAULO, JOÃO and CONCEIÇÃO: the Ã in names",
+    "Thủ đô của Việt Nam là Hà Nội, một thành phố nghìn năm văn hiến.",
+    "© 2024 «Новости» — все права защищены, цена 5 € № 17",
+    "Copyright © 2024 Free Software Foundation, Inc.",
+    "∑ x² ≤ ∫ f(x) dx ± 3 °C, α + β = γ",
+    "┌──┬──┐\n│ a │ b │\n└──┴──┘",
+    "Privet, kak dela? Zagolovok otkryvaemogo materiala",
+    "Ελληνικά και русский в одной строке",
+    "Il a été très ému, à côté du château; l’œuvre coûte 12 €.",
+    "Señor Muñoz, ¿qué año es? ¡Olé!",
+    "Søren Kierkegaard og Århus, Ürümqi und Öl, Ørsted",
+    "Col·legi de l’Hospitalet",
+    "ajoutez « \\n » à FORMAT.",
+    "Viene saltato %s poiché non è installato e sono richiesti solo gli aggiornamenti.",
+] + RUSSIAN + UKRAINIAN + BULGARIAN + GREEK + CENTRAL + OTHERS
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_clean_text_is_left_exactly_as_it_is(text):
+    assert repair_text(text) == (text, ())
+
+
+def test_a_mixed_line_gets_only_its_broken_part_repaired():
+    bad_russian = broken(SEED_RUSSIAN, "cp1251", "sloppy-windows-1252")
+    line = f"Read more: {bad_russian} — and a café in São Paulo."
+    text, edits = repair_text("Subscribe\n" + line + "\n")
+    assert text == f"Subscribe\nRead more: {SEED_RUSSIAN} — and a café in São Paulo.\n"
+    assert [text[e.start : e.end] for e in edits] == SEED_RUSSIAN.split()
+    assert {e.repair for e in edits} == {"cp1251-as-cp1252"}
+
+
+def test_clean_greek_beside_broken_russian_on_one_line():
+    line = GREEK[0] + " " + broken(RUSSIAN[1], "cp1251", "sloppy-windows-1252")
+    assert repair_text(line)[0] == GREEK[0] + " " + RUSSIAN[1]
+
+
+def test_edits_point_into_both_texts():
+    raw = "Subscribe\n" + broken(SEED_RUSSIAN, "utf-8", "latin-1") + "\nend"
+    text, edits = repair_text(raw)
+    for e in edits:
+        assert isinstance(e, Edit)
+        assert raw[e.raw_start : e.raw_end] == broken(text[e.start : e.end], "utf-8", "latin-1")
+
+
+def test_language_score_prefers_text_over_mojibake():
+    assert language_score(SEED_RUSSIAN) > language_score(broken(SEED_RUSSIAN, "koi8_r", "cp1251")) + 2
+    assert language_score(CENTRAL[0]) > language_score(broken(CENTRAL[0], "cp1250", "sloppy-windows-1252"))
+
+
+def check_mapping(raw: str) -> str:
+    text, edits = repair_text(raw)
+    assert list(edits) == sorted(edits, key=lambda e: e.start)
+    pieces, pos, raw_pos = [], 0, 0
+    for e in edits:
+        assert pos <= e.start <= e.end and raw_pos <= e.raw_start <= e.raw_end
+        # outside the edits, the two texts are the same characters
+        assert text[pos : e.start] == raw[raw_pos : e.raw_start]
+        assert "\n" not in raw[e.raw_start : e.raw_end] and "\n" not in text[e.start : e.end]
+        pieces.append(raw[raw_pos : e.raw_end])
+        pos, raw_pos = e.end, e.raw_end
+    assert text[pos:] == raw[raw_pos:]
+    assert "".join(pieces) + raw[raw_pos:] == raw
+    assert text.count("\n") == raw.count("\n")
+    assert [len(line) > 0 for line in text.split("\n")] == [len(line) > 0 for line in raw.split("\n")]
+    return text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_edits_map_any_text_back_to_its_input_exactly(raw):
+    check_mapping(raw)
+
+
+_MOJIBAKE = st.sampled_from(RUSSIAN + GREEK + CENTRAL + OTHERS).flatmap(
+    lambda s: st.sampled_from(
+        [s, broken(s, "utf-8", "sloppy-windows-1252"), broken(s, "utf-8", "latin-1")]
+        + ([broken(s, "cp1251", "sloppy-windows-1252")] if s in RUSSIAN else [])
+    )
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(_MOJIBAKE, st.text(alphabet="abc \n\t.,", max_size=10)), max_size=6))
+def test_edits_map_mixed_documents_back_exactly(parts):
+    check_mapping(" ".join(parts))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(CLEAN), min_size=1, max_size=5), st.sampled_from(["\n", " ", "\r\n", "\n\n"]))
+def test_repair_is_idempotent_on_clean_text(lines, sep):
+    text = sep.join(lines)
+    assert repair_text(text) == (text, ())
+    repaired = repair_text(broken(SEED_RUSSIAN, "cp1251", "sloppy-windows-1252") + sep + text)[0]
+    assert repair_text(repaired) == (repaired, ())
