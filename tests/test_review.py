@@ -154,7 +154,7 @@ def test_direction_and_language_attributes_per_cell():
         ("rtl", "ar"),
         ("rtl", "he"),
         ("ltr", "zh"),
-        ("auto", None),  # "und" gets no lang attribute, and the browser judges the direction
+        ("auto", ""),  # "und" is an unknown language (not the page's "en"); the browser judges the direction
     ]
 
 

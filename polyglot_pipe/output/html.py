@@ -220,7 +220,8 @@ def _write_row(w, doc_number: int, record: dict, summary: Summary, commands: dic
     if space_after.count("\n") >= 2:
         classes.append("pp-para-end")
     row_id = f"d{doc_number}-{_token(index)}"
-    lang_attr = f' lang="{_attr(lang)}"' if lang and lang != "und" else ""
+    # lang="" says "unknown" (rather than inheriting the page's "en") for und text
+    lang_attr = f' lang="{_attr(lang)}"' if lang and lang != "und" else ' lang=""'
     w(f'<div class="{" ".join(classes)}" role="row" id="{row_id}" tabindex="-1" '
       f'data-lang="{_attr(lang)}" data-status="{_attr(status)}">')
     # The narrow column: index, language badge, confidence, status.
