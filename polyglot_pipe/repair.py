@@ -92,20 +92,42 @@ _ASCII_LETTERS_RE = regex.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True, slots=True)
-class _Profile:
-    lang: str
-    script: str
-    bigrams: dict
-    unigrams: dict
+class _Table:
+    """Log-probabilities of n-grams in several languages: one row per n-gram, one column per language.
+
+    The last row is for n-grams no language has, so a text is scored in all
+    languages with one numpy gather and sum.
+    """
+
+    rows: dict
+    matrix: object
+
+    def best(self, grams: list[str]) -> float:
+        """The total log-probability of ``grams`` in the language that reads them best."""
+        if not grams:
+            return 0.0
+        unseen = len(self.rows)
+        picked = self.matrix[[self.rows.get(g, unseen) for g in grams]]
+        return float(picked.sum(axis=0).max())
+
+
+@dataclass(frozen=True, slots=True)
+class _ScriptModel:
+    """The languages written in one script and their letter and bigram tables."""
+
+    langs: tuple[str, ...]
+    bigrams: _Table
+    unigrams: _Table
 
 
 @lru_cache(maxsize=1)
-def _profiles() -> dict[str, tuple[_Profile, ...]]:
-    """langdetect's n-gram profiles as case-folded bigram log-probabilities, by script."""
+def _profiles() -> dict[str, _ScriptModel]:
+    """langdetect's n-gram profiles as case-folded log-probabilities, grouped by script."""
     import langdetect
+    import numpy as np
 
     folder = Path(langdetect.__file__).parent / "profiles"
-    by_script: dict[str, list[_Profile]] = {}
+    by_script: dict[str, list[tuple[str, dict, dict]]] = {}
     for path in sorted(folder.iterdir()):
         data = json.loads(path.read_text(encoding="utf-8"))
         counts: dict[str, float] = {}
@@ -126,8 +148,19 @@ def _profiles() -> dict[str, tuple[_Profile, ...]]:
         for script in letters:
             # Japanese is written in kana and Han; score it under each.
             if letters[script] >= 0.05 * sum(letters.values()):
-                by_script.setdefault(script, []).append(_Profile(data["name"], script, logp, unigrams))
-    return {s: tuple(p) for s, p in by_script.items()}
+                by_script.setdefault(script, []).append((data["name"], logp, unigrams))
+    models = {}
+    for script, entries in by_script.items():
+        tables = []
+        for which in (1, 2):
+            rows = {g: i for i, g in enumerate(sorted({g for entry in entries for g in entry[which]}))}
+            matrix = np.full((len(rows) + 1, len(entries)), _UNSEEN)
+            for j, entry in enumerate(entries):
+                for g, logp in entry[which].items():
+                    matrix[rows[g], j] = logp
+            tables.append(_Table(rows, matrix))
+        models[script] = _ScriptModel(tuple(name for name, _, _ in entries), tables[0], tables[1])
+    return models
 
 
 @lru_cache(maxsize=4096)
@@ -201,18 +234,18 @@ def _evidence(text: str) -> tuple[float, int]:
     total = -_signals(text) * _SIGNAL_WEIGHT
     count = 0
     for script, group in words.items():
-        candidates = profiles.get(script, ())
-        if script == "Han":
+        model = profiles.get(script)
+        if script == "Han" and model is not None:
             # langdetect folds Han characters into frequency classes: score the
             # classes one by one (unknown, rare characters score as unseen)
-            chars = "".join(group)[:1000]
-            total += max(sum(p.unigrams.get(c, _UNSEEN) for c in chars) for p in candidates)
+            chars = list("".join(group)[:1000])
+            total += model.unigrams.best(chars)
             count += len(chars)
             continue
         norm = " " + " ".join(group) + " "
         bigrams = [norm[i : i + 2] for i in range(min(len(norm) - 1, 1000))]
-        if candidates:
-            total += max(sum(p.bigrams.get(b, _UNSEEN) for b in bigrams) for p in candidates)
+        if model is not None:
+            total += model.bigrams.best(bigrams)
         else:
             total += _UNSEEN * len(bigrams)
         count += len(bigrams)
@@ -318,18 +351,26 @@ MIN_LETTERS = 3
 def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, object] | None:
     """The best repair of ``span`` as (name, repaired, ftfy plan or None), or None to leave it.
 
-    ftfy's fix_encoding is trusted as is: it is conservative and changes no
-    clean text of our controls.  Legacy round trips must read clearly better,
+    ftfy's fix_encoding is trusted when it decodes the span as UTF-8 outright
+    (it is conservative and changes no clean text of our controls).  Its
+    piecemeal fixes and our legacy round trips must read clearly better,
     judged with the words around the span (``before``, ``after``) so that one
     Portuguese "não" is read as Portuguese, not as Romanian "năo".
     """
     fixed, plan = ftfy.fix_encoding_and_explain(span)
-    raw_total, raw_count = _evidence(before + span + after)
+    raw_cache: list[tuple[float, int]] = []
+
+    def raw() -> tuple[float, int]:  # scored only when some repair is worth judging
+        if not raw_cache:
+            raw_cache.append(_evidence(before + span + after))
+        return raw_cache[0]
+
     if fixed == span or not plan:
         fixed = plan = None
     elif any(step not in ("encode", "decode") for step, _ in plan):
         # ftfy's piecemeal fixes ("Ã " as a lost "à") must show evidence
         fixed_total, fixed_count = _evidence(before + fixed + after)
+        raw_total, raw_count = raw()
         gain = fixed_total / max(fixed_count, 1) - raw_total / max(raw_count, 1)
         if _signals(fixed) >= _signals(span) and gain < 1.0:
             fixed = plan = None
@@ -349,9 +390,10 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
                 continue
             total, count = _evidence(before + repaired + after)
             changed = sum(a != b for a, b in zip(span, repaired))
-            gain = (total - raw_total) / changed
+            gain = (total - raw()[0]) / changed
         else:
             total, count = _evidence(before + repaired + after)
+            raw_total, raw_count = raw()
             gain = total / max(count, 1) - raw_total / max(raw_count, 1)
         if _TRACE is not None:
             _TRACE.append((rt.name, gain))
