@@ -102,15 +102,17 @@ def decode_bytes(data: bytes, *, encodings: tuple[str, ...] = LEGACY_ENCODINGS) 
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise NotTextError(f"binary data ({what}), not text")
+    head = data[:4096]
+    if b"\x00" in head:
+        # ASCII-heavy UTF-16 is valid UTF-8 too, so look for it first
+        utf16 = _bomless_utf16(data)
+        if utf16 is not None:
+            return utf16
     try:
         return Decoded(data.decode("utf-8"), "utf-8", 1.0)
     except UnicodeDecodeError:
         pass
-    head = data[:4096]
     if b"\x00" in head:
-        utf16 = _bomless_utf16(data)
-        if utf16 is not None:
-            return utf16
         raise NotTextError("binary data (NUL bytes), not text")
     controls = sum(b < 0x20 and b not in b"\t\n\r\f\v\x1b" for b in head)
     if controls > 0.05 * len(head):
@@ -128,14 +130,16 @@ def _decode_with(data: bytes, encoding: str, confidence: float) -> Decoded:
 
 def _bomless_utf16(data: bytes) -> Decoded | None:
     """UTF-16 without a BOM shows as NULs in every other byte of ASCII-heavy text."""
+    if len(data) < 16 or len(data) % 2:
+        return None
     even, odd = data[0::2], data[1::2]
     for encoding, zeros in (("utf-16-le", odd), ("utf-16-be", even)):
-        if len(data) % 2 == 0 and zeros.count(0) > 0.3 * len(zeros):
+        if zeros.count(0) > 0.3 * len(zeros):
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
                 continue
-            if "\x00" not in text:
+            if all(c.isprintable() or c in "\t\n\r\f" for c in text):
                 return Decoded(text, encoding, 0.8)
     return None
 
