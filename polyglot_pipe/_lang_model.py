@@ -14,6 +14,7 @@ model, made exact, deterministic and fast; no library exposes that.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -37,6 +38,10 @@ _URL_RE = re.compile(r"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}|www\.[-_.?&~;+=/#
 _MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")
 _TOKEN_RE = re.compile(r"[^ ]+")
 _MAX_CACHED_WORDS = 200_000
+#: Weight of whole-word frequency evidence against the n-gram log-likelihood (tuned on dev).
+WORD_WEIGHT = 1.0
+#: P(word | language) for a word missing from that language's list (lists stop near 1e-6).
+FREQUENCY_FLOOR = 1e-7
 
 
 class _Normaliser(dict):
@@ -57,7 +62,7 @@ class _Normaliser(dict):
 class NgramModel:
     """All langdetect profiles as one (n-gram x profile) matrix of log-probabilities."""
 
-    def __init__(self, profile_dir: Path | None = None, alpha: float = ALPHA):
+    def __init__(self, profile_dir: Path | None = None, alpha: float = ALPHA, word_weight: float | None = WORD_WEIGHT):
         if profile_dir is None:
             import langdetect
 
@@ -84,6 +89,7 @@ class NgramModel:
         self.logp = np.log(probs + alpha)
         self.scripts: dict[str, tuple[int, ...]] = self._profile_scripts(profiles)
         self._normaliser = _Normaliser()
+        self.frequencies = WordFrequencies(self.profiles, self.scripts, word_weight) if word_weight else None
         self._words: dict[str, tuple[np.ndarray, int] | None] = {}
         self.zero = np.zeros(len(self.profiles))
 
@@ -113,21 +119,85 @@ class NgramModel:
         return text.translate(self._normaliser)
 
     def words(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, word) of each normalised word of ``text``."""
-        return [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(self.normalise(text))]
+        """(start, end, word) of each word of ``text``, as written (split where langdetect's
+        normalisation leaves a space: punctuation, digits, URLs)."""
+        return [(m.start(), m.end(), text[m.start() : m.end()]) for m in _TOKEN_RE.finditer(self.normalise(text))]
 
     def word_score(self, word: str) -> tuple[np.ndarray, int] | None:
-        """Sum of log P(n-gram | profile) over the word's n-grams, and how many there were."""
+        """Evidence of one word, per profile: the sum of log P(n-gram | profile) over
+        its n-grams, plus WORD_WEIGHT x log P(word | language) from wordfreq's lists;
+        and how many n-grams there were (None when the word has none we know)."""
         try:
             return self._words[word]
         except KeyError:
             pass
-        rows = [self.index[g] for g in _ngrams(word) if g in self.index]
-        result = (self.logp[rows].sum(axis=0), len(rows)) if rows else None
+        normalised = word.translate(self._normaliser)
+        rows = [self.index[g] for g in _ngrams(normalised) if g in self.index]
+        result = None
+        if rows:
+            vector = self.logp[rows].sum(axis=0)
+            if self.frequencies is not None:
+                vector = vector + self.frequencies.log_frequency(word)
+            result = (vector, len(rows))
         if len(self._words) >= _MAX_CACHED_WORDS:
             self._words.clear()
         self._words[word] = result
         return result
+
+
+class WordFrequencies:
+    """log P(word | language) from wordfreq's "small" lists, one value per langdetect profile.
+
+    Why: character n-grams cannot tell "Se connecter" (French) from English;
+    whole-word frequencies can.  wordfreq ships its lists inside the package (no
+    download).  A profile without a list (af, cy, et, so, sq, sw, ...) gets the
+    mean of the others for that word: no vote either way.  Lists load lazily, per
+    script, the first time a word of that script is scored (~1 s for Latin).
+    """
+
+    #: langdetect profile -> wordfreq language code, where they differ.
+    CODES = {"no": "nb", "hr": "sh", "tl": "fil", "zh-cn": None, "zh-tw": None, "ja": None, "ko": None, "th": None}
+
+    def __init__(self, profiles: tuple[str, ...], scripts: dict[str, tuple[int, ...]], weight: float = WORD_WEIGHT):
+        import wordfreq
+
+        self._wordfreq = wordfreq
+        self.profiles = profiles
+        self.weight = weight
+        self._script_of_profile = {}
+        for script, members in scripts.items():
+            for j in members:
+                self._script_of_profile.setdefault(j, script)
+        self._lists: dict[int, dict[str, float] | None] = {}
+        self._loaded_scripts: set[str] = set()
+        self.available = set(wordfreq.available_languages("small"))
+
+    def _load(self, script: str) -> None:
+        for j, name in enumerate(self.profiles):
+            if self._script_of_profile.get(j) != script or j in self._lists:
+                continue
+            code = self.CODES.get(name, name)
+            self._lists[j] = self._wordfreq.get_frequency_dict(code, "small") if code in self.available else None
+        self._loaded_scripts.add(script)
+
+    def log_frequency(self, word: str) -> np.ndarray:
+        script = script_group(script_of(word[0]))
+        if script not in self._loaded_scripts:
+            self._load(script)
+        key = word.lower()
+        out = np.zeros(len(self.profiles))
+        known = []
+        for j, table in self._lists.items():
+            if table is None or self._script_of_profile.get(j) != script:
+                continue
+            out[j] = math.log(max(table.get(key, 0.0), FREQUENCY_FLOOR))
+            known.append(j)
+        if not known:
+            return out
+        mean = out[known].mean()
+        missing = [j for j in range(len(self.profiles)) if j not in known]
+        out[missing] = mean
+        return self.weight * (out - mean)
 
 
 def _ngrams(word: str) -> list[str]:

@@ -35,16 +35,19 @@ UNDETERMINED = "und"
 #: Weight of how common a language is in general (log space; tuned on dev).
 GLOBAL_PRIOR_WEIGHT = 0.5
 #: Weight of the document prior against the fragment's own log-likelihood.
-PRIOR_WEIGHT = 1.0
+PRIOR_WEIGHT = 2.0
 #: Evidence (in n-grams) a language absent from the document still gets in the prior.
 PRIOR_FLOOR = 10.0
 #: A fragment's vote in the document prior is capped: one long paragraph must not drown the rest.
 MAX_VOTE = 200
 #: A run of words inside a fragment is split off when another language beats the
 #: fragment's by this many nats over it, and it has at least SPLIT_MIN_WORDS words.
-SPLIT_MARGIN = 12.0
+SPLIT_MARGIN = 20.0
 SPLIT_MIN_WORDS = 2
 SPLIT_MIN_FRAGMENT_WORDS = 6
+MAX_SPLIT_DEPTH = 3
+ALL_CAPS_TRUST = 0.25
+_SENTENCE_MARK_RE = re.compile(r"[.!?;:…。]")
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 
 
@@ -125,6 +128,11 @@ class LanguageIdentifier:
         candidates = self.candidates(script)
         if not candidates:
             return _Evidence((), None, 0, decided=UNDETERMINED)
+        trust = 1.0
+        if text.isupper():
+            # langdetect skips the inside of capital words, so "KOMMANDO" would say
+            # nothing; lowercased it speaks, but capitals are often names and credits: quarter weight.
+            text, trust = text.lower(), ALL_CAPS_TRUST
         group = script_group(script)
         total = None
         n_grams = 0
@@ -141,7 +149,7 @@ class LanguageIdentifier:
             return _Evidence((), None, 0, decided=UNDETERMINED)
         if len(candidates) == 1:
             return _Evidence(candidates, np.zeros(1), n_grams)
-        return _Evidence(candidates, total[list(candidates)], n_grams)
+        return _Evidence(candidates, trust * total[list(candidates)], n_grams)
 
     # -- decision ---------------------------------------------------------------
 
@@ -215,16 +223,35 @@ class LanguageIdentifier:
 
     # -- refining the segmentation ------------------------------------------------
 
-    def _split_mixed(self, text: str, frag: Fragment, ev: _Evidence, profile: int, votes) -> list[Fragment]:
+    def _split_mixed(self, text: str, frag: Fragment, ev: _Evidence, profile: int, votes, depth: int = 0):
         """Split off a run of words that another language clearly beats the fragment's on.
 
         Kadane's maximum-sum run, for every candidate at once, over per-word
-        log-likelihood differences; split only when the run is long enough, the
-        margin is large, and both the run and what is left have letters.
+        log-likelihood differences less the prior's preference for the fragment's
+        language; split only when the run has enough words, the margin is large,
+        and both the run and what is left have letters.  The cut snaps to a nearby
+        sentence mark; what is left is checked again (several insertions per line).
         """
-        words = self.model.words(frag.original)
-        if len(words) < SPLIT_MIN_FRAGMENT_WORDS:
+        cut = self._find_foreign_run(frag.original, ev, profile, votes)
+        if cut is None:
             return [frag]
+        out: list[Fragment] = []
+        for piece in _cut_fragment(text, frag, cut):
+            script = dominant_script(piece.original)
+            piece_ev = self.evidence(piece.original, script)
+            lang, confidence, piece_profile = self._decide(piece_ev, votes)
+            piece = replace(piece, script=script, lang=lang, lang_confidence=confidence)
+            if depth < MAX_SPLIT_DEPTH and piece_profile is not None and len(piece_ev.candidates) > 1:
+                out.extend(self._split_mixed(text, piece, piece_ev, piece_profile, votes, depth + 1))
+            else:
+                out.append(piece)
+        return out
+
+    def _find_foreign_run(self, local: str, ev: _Evidence, profile: int, votes) -> tuple[int, int] | None:
+        """(start, end) inside ``local`` of a clearly foreign run of words, or None."""
+        words = self.model.words(local.lower() if local.isupper() else local)
+        if len(words) < SPLIT_MIN_FRAGMENT_WORDS:
+            return None
         cand = list(ev.candidates)
         own = cand.index(profile)
         rows = []
@@ -239,47 +266,49 @@ class LanguageIdentifier:
         log_prior = self._log_prior(ev, votes)
         run = _best_runs(diff, penalty=log_prior[own] - log_prior)
         if run is None:
-            return [frag]
+            return None
         gain, first, last = run
         if gain < SPLIT_MARGIN or last - first + 1 < SPLIT_MIN_WORDS:
-            return [frag]
-        if first == 0 and last == len(words) - 1:
-            return [frag]
+            return None
+        ends_sentence = [bool(_SENTENCE_MARK_RE.search(local, words[i][1], words[i + 1][0])) for i in range(len(words) - 1)]
+        first = _snap(first, lambda i: i == 0 or ends_sentence[i - 1], len(words))
+        last = _snap(last, lambda i: i == len(words) - 1 or ends_sentence[i], len(words))
+        if first > last or (first == 0 and last == len(words) - 1):
+            return None
         # Cut at the whitespace around the run's words, so quotes and punctuation stay attached.
-        local = frag.original
         cut_start = words[first][0]
         while cut_start > 0 and not local[cut_start - 1].isspace():
             cut_start -= 1
         cut_end = words[last][1]
         while cut_end < len(local) and not local[cut_end].isspace():
             cut_end += 1
-        pieces = [(0, cut_start), (cut_start, cut_end), (cut_end, len(local))]
-        pieces = [(s, e) for s, e in pieces if local[s:e].strip()]
-        pieces = _merge_letterless(local, pieces)
-        if len(pieces) < 2:
-            return [frag]
-        out = []
-        for i, (s, e) in enumerate(pieces):
-            piece = local[s:e]
-            lead = len(piece) - len(piece.lstrip())
-            trail = len(piece.rstrip())
-            start, end = frag.start + s + lead, frag.start + s + trail
-            next_start = frag.start + pieces[i + 1][0] if i + 1 < len(pieces) else None
-            original = text[start:end]
-            if next_start is None:
-                space_after = frag.space_after
-            else:
-                nxt = local[pieces[i + 1][0] : pieces[i + 1][1]]
-                next_start += len(nxt) - len(nxt.lstrip())
-                space_after = text[end:next_start]
-            script = dominant_script(original)
-            piece_ev = self.evidence(original, script)
-            lang, confidence, _ = self._decide(piece_ev, votes)
-            out.append(
-                replace(frag, start=start, end=end, original=original, space_after=space_after,
-                        script=script, lang=lang, lang_confidence=confidence)
-            )  # fmt: skip
-        return out
+        return cut_start, cut_end
+
+
+def _snap(index: int, is_boundary, n: int, reach: int = 2) -> int:
+    """The nearest word index within ``reach`` that sits at a sentence boundary, else ``index``."""
+    for distance in range(reach + 1):
+        for candidate in (index - distance, index + distance):
+            if 0 <= candidate < n and is_boundary(candidate):
+                return candidate
+    return index
+
+
+def _cut_fragment(text: str, frag: Fragment, cut: tuple[int, int]) -> list[Fragment]:
+    """The fragment as two or three fragments, cut at ``cut`` (offsets inside it); tiling kept."""
+    local = frag.original
+    pieces = [(0, cut[0]), (cut[0], cut[1]), (cut[1], len(local))]
+    pieces = [(s, e) for s, e in pieces if local[s:e].strip()]
+    pieces = _merge_letterless(local, pieces)
+    trimmed = []
+    for s, e in pieces:
+        piece = local[s:e]
+        trimmed.append((frag.start + s + len(piece) - len(piece.lstrip()), frag.start + s + len(piece.rstrip())))
+    out = []
+    for i, (start, end) in enumerate(trimmed):
+        space_after = frag.space_after if i + 1 == len(trimmed) else text[end : trimmed[i + 1][0]]
+        out.append(replace(frag, start=start, end=end, original=text[start:end], space_after=space_after))
+    return out
 
 
 def _merge_letterless(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -57,6 +57,12 @@ EXPECTED_SCRIPT = {
     "bn": "Bengali", "ta": "Tamil", "pa": "Gurmukhi", "gu": "Gujarati", "te": "Telugu",
 }  # fmt: skip
 
+#: Words only English uses among our languages; two of them in a "foreign" sentence
+#: mean an untranslated English paragraph, not a translation.
+ENGLISH_FUNCTION_WORDS = frozenset(
+    """the and that this with which when from are will must should have has been than these
+    those there their they what would you your into only such other also each using""".split()
+)
 MAX_SHORT_PER_LANG = 250
 MAX_SENTENCES_PER_LANG = 150
 N_MIXED_DOCS = 80
@@ -250,7 +256,7 @@ def drop_untranslated(prose: dict, long_ui: dict) -> None:
                 words = _WORD.findall(sentence.lower())
                 if sentence in english_sentences or (
                     words and sum(w in english_only for w in words) >= 0.4 * len(words)
-                ):
+                ) or sum(w in ENGLISH_FUNCTION_WORDS for w in words) >= 2:
                     del pools[lang][sentence]
 
 

@@ -96,10 +96,11 @@ class Pipe:
 
     def __init__(self, **kwargs):
         self.identifier = LanguageIdentifier(**kwargs)
+        self.whole = LanguageIdentifier(split_mixed=False, **kwargs)  # one label per isolated item
 
     def label(self, text: str) -> str:
         doc = Document(id="x", text=text, fragments=(single_fragment(text),))
-        return self.identifier(doc).fragments[0].lang
+        return self.whole(doc).fragments[0].lang
 
     def label_doc(self, doc: Document) -> list[tuple[Fragment, str]]:
         return [(f, f.lang) for f in self.identifier(doc).fragments]
