@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .scripts import COMMON, script_group, script_of
+from .scripts import COMMON, dominant_script, script_group, script_of
 
 __all__ = ["NgramModel", "load_model"]
 
@@ -90,7 +90,7 @@ class NgramModel:
         self.scripts: dict[str, tuple[int, ...]] = self._profile_scripts(profiles)
         self._normaliser = _Normaliser()
         self.frequencies = WordFrequencies(self.profiles, self.scripts, word_weight) if word_weight else None
-        self._words: dict[str, tuple[np.ndarray, int] | None] = {}
+        self._words: dict[str, tuple[np.ndarray, int, str] | None] = {}
         self.zero = np.zeros(len(self.profiles))
 
     @staticmethod
@@ -123,22 +123,25 @@ class NgramModel:
         normalisation leaves a space: punctuation, digits, URLs)."""
         return [(m.start(), m.end(), text[m.start() : m.end()]) for m in _TOKEN_RE.finditer(self.normalise(text))]
 
-    def word_score(self, word: str) -> tuple[np.ndarray, int] | None:
+    def word_score(self, word: str) -> tuple[np.ndarray, int, str] | None:
         """Evidence of one word, per profile: the sum of log P(n-gram | profile) over
         its n-grams, plus WORD_WEIGHT x log P(word | language) from wordfreq's lists;
-        and how many n-grams there were (None when the word has none we know)."""
+        how many n-grams there were, and the word's script group (None when the
+        word has no n-gram we know)."""
         try:
             return self._words[word]
         except KeyError:
             pass
         normalised = word.translate(self._normaliser)
-        rows = [self.index[g] for g in _ngrams(normalised) if g in self.index]
+        index = self.index
+        rows = [index[g] for g in _ngrams(normalised) if g in index]
         result = None
         if rows:
             vector = self.logp[rows].sum(axis=0)
+            group = script_group(dominant_script(word))
             if self.frequencies is not None:
-                vector = vector + self.frequencies.log_frequency(word)
-            result = (vector, len(rows))
+                vector = vector + self.frequencies.log_frequency(word, group)
+            result = (vector, len(rows), group)
         if len(self._words) >= _MAX_CACHED_WORDS:
             self._words.clear()
         self._words[word] = result
@@ -168,36 +171,29 @@ class WordFrequencies:
         for script, members in scripts.items():
             for j in members:
                 self._script_of_profile.setdefault(j, script)
-        self._lists: dict[int, dict[str, float] | None] = {}
-        self._loaded_scripts: set[str] = set()
+        self._tables: dict[str, tuple[np.ndarray, list[dict[str, float]]]] = {}
         self.available = set(wordfreq.available_languages("small"))
 
-    def _load(self, script: str) -> None:
+    def _load(self, script: str) -> tuple[np.ndarray, list[dict[str, float]]]:
+        known, tables = [], []
         for j, name in enumerate(self.profiles):
-            if self._script_of_profile.get(j) != script or j in self._lists:
-                continue
             code = self.CODES.get(name, name)
-            self._lists[j] = self._wordfreq.get_frequency_dict(code, "small") if code in self.available else None
-        self._loaded_scripts.add(script)
+            if self._script_of_profile.get(j) == script and code in self.available:
+                known.append(j)
+                tables.append(self._wordfreq.get_frequency_dict(code, "small"))
+        self._tables[script] = (np.array(known, dtype=np.int64), tables)
+        return self._tables[script]
 
-    def log_frequency(self, word: str) -> np.ndarray:
-        script = script_group(script_of(word[0]))
-        if script not in self._loaded_scripts:
-            self._load(script)
-        key = word.lower()
+    def log_frequency(self, word: str, script: str) -> np.ndarray:
+        """weight x (log P(word | language) - its mean over the languages with a list)."""
+        known, tables = self._tables.get(script) or self._load(script)
         out = np.zeros(len(self.profiles))
-        known = []
-        for j, table in self._lists.items():
-            if table is None or self._script_of_profile.get(j) != script:
-                continue
-            out[j] = math.log(max(table.get(key, 0.0), FREQUENCY_FLOOR))
-            known.append(j)
-        if not known:
+        if not tables:
             return out
-        mean = out[known].mean()
-        missing = [j for j in range(len(self.profiles)) if j not in known]
-        out[missing] = mean
-        return self.weight * (out - mean)
+        key = word.lower()
+        logs = np.log(np.maximum([table.get(key, 0.0) for table in tables], FREQUENCY_FLOOR))
+        out[known] = self.weight * (logs - logs.mean())
+        return out
 
 
 def _ngrams(word: str) -> list[str]:

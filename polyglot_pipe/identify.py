@@ -48,6 +48,7 @@ SPLIT_MIN_FRAGMENT_WORDS = 6
 MAX_SPLIT_DEPTH = 3
 ALL_CAPS_TRUST = 0.25
 _SENTENCE_MARK_RE = re.compile(r"[.!?;:…。]")
+_SHARED_LABELS = frozenset({"zh"})
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 
 
@@ -59,6 +60,12 @@ class _Evidence:
     loglik: np.ndarray | None  # over candidates
     n_grams: int
     decided: str | None = None  # a label the script (or lack of letters) decides alone
+    spans: tuple[tuple[int, int], ...] = ()  # the scored words, kept for long fragments only
+    rows: np.ndarray | None = None  # per scored word, log-likelihood over candidates
+    names: np.ndarray | None = None  # True for a capitalised word after the first: likely a name
+    vote: np.ndarray | None = None  # this fragment's say in the document prior
+    best: int = 0  # the candidate its own evidence prefers
+    raw_gain: float = 0.0  # the strongest foreign run against ``best``, before any prior
 
 
 class LanguageIdentifier:
@@ -134,22 +141,34 @@ class LanguageIdentifier:
             # nothing; lowercased it speaks, but capitals are often names and credits: quarter weight.
             text, trust = text.lower(), ALL_CAPS_TRUST
         group = script_group(script)
-        total = None
+        spans, vectors, names = [], [], []
         n_grams = 0
-        for _, _, word in self.model.words(text):
-            if dominant_script(word) not in (script, group) and script_group(dominant_script(word)) != group:
-                continue  # a Latin brand name inside a Russian sentence says nothing about Russian
+        for start, end, word in self.model.words(text):
             scored = self.model.word_score(word)
-            if scored is None:
-                continue
-            vector, n = scored
-            total = vector if total is None else total + vector
-            n_grams += n
-        if total is None:
+            if scored is None or scored[2] != group:
+                continue  # a Latin brand name inside a Russian sentence says nothing about Russian
+            vectors.append(scored[0])
+            n_grams += scored[1]
+            spans.append((start, end))
+            names.append(bool(spans[1:]) and word[:1].isupper())
+        if not vectors:
             return _Evidence((), None, 0, decided=UNDETERMINED)
         if len(candidates) == 1:
             return _Evidence(candidates, np.zeros(1), n_grams)
-        return _Evidence(candidates, trust * total[list(candidates)], n_grams)
+        rows = np.array(vectors)[:, list(candidates)] * trust
+        loglik = rows.sum(axis=0)
+        vote = _softmax(loglik) * min(n_grams, MAX_VOTE)
+        best = int(np.argmax(loglik))
+        if len(spans) < SPLIT_MIN_FRAGMENT_WORDS:
+            return _Evidence(candidates, loglik, n_grams, vote=vote, best=best)
+        names_mask = np.array(names)
+        diff = rows - rows[:, [best]]
+        diff[names_mask] = 0.0
+        run = _best_runs(diff, penalty=np.zeros(len(candidates)))
+        return _Evidence(
+            candidates, loglik, n_grams, spans=tuple(spans), rows=rows, names=names_mask,
+            vote=vote, best=best, raw_gain=run[0] if run else 0.0,
+        )  # fmt: skip
 
     # -- decision ---------------------------------------------------------------
 
@@ -161,7 +180,7 @@ class LanguageIdentifier:
         for frag, ev in zip(fragments, evidence):
             lang, confidence, profile = self._decide(ev, votes)
             frag = replace(frag, lang=lang, lang_confidence=confidence)
-            if self.split_mixed and profile is not None and len(ev.candidates) > 1:
+            if self.split_mixed and self._may_hold_foreign_run(ev, profile, votes):
                 labelled.extend(self._split_mixed(doc.text, frag, ev, profile, votes))
             else:
                 labelled.append(frag)
@@ -177,7 +196,7 @@ class LanguageIdentifier:
         for ev in evidence:
             if ev.decided is not None or len(ev.candidates) < 2:
                 continue
-            vote = _softmax(ev.loglik) * min(ev.n_grams, MAX_VOTE)
+            vote = ev.vote
             if ev.candidates in votes:
                 votes[ev.candidates] = votes[ev.candidates] + vote
             else:
@@ -191,8 +210,7 @@ class LanguageIdentifier:
         total = votes.get(ev.candidates)
         if total is None:
             return prior
-        own = _softmax(ev.loglik) * min(ev.n_grams, MAX_VOTE)
-        context = np.maximum(total - own, 0.0) + PRIOR_FLOOR
+        context = np.maximum(total - ev.vote, 0.0) + PRIOR_FLOOR
         return prior + PRIOR_WEIGHT * np.log(context / context.sum())
 
     def _global_prior(self, candidates: tuple[int, ...]) -> np.ndarray:
@@ -213,13 +231,23 @@ class LanguageIdentifier:
         if len(ev.candidates) == 1:
             return self.model.labels[ev.candidates[0]], 1.0, ev.candidates[0]
         posterior = self._posterior(ev, votes)
-        labels = self.model.labels
-        by_label: dict[str, float] = {}
-        for j, p in zip(ev.candidates, posterior):
-            by_label[labels[j]] = by_label.get(labels[j], 0.0) + float(p)
         best = int(np.argmax(posterior))
-        label = labels[ev.candidates[best]]
-        return label, min(1.0, by_label[label]), ev.candidates[best]
+        profile = ev.candidates[best]
+        label = self.model.labels[profile]
+        confidence = float(posterior[best])
+        if label in _SHARED_LABELS:  # zh-cn and zh-tw both say "zh"
+            confidence = float(sum(p for j, p in zip(ev.candidates, posterior) if self.model.labels[j] == label))
+        return label, min(1.0, confidence), profile
+
+    def _may_hold_foreign_run(self, ev: _Evidence, profile: int | None, votes) -> bool:
+        """Cheap test before the split search: with the prior on the fragment's side,
+        no run can gain more than the strongest run its own evidence holds."""
+        if profile is None or ev.rows is None:
+            return False
+        if profile != ev.candidates[ev.best] or ev.raw_gain >= SPLIT_MARGIN:
+            return True
+        log_prior = self._log_prior(ev, votes)
+        return bool(log_prior[ev.best] < log_prior.max())
 
     # -- refining the segmentation ------------------------------------------------
 
@@ -249,20 +277,12 @@ class LanguageIdentifier:
 
     def _find_foreign_run(self, local: str, ev: _Evidence, profile: int, votes) -> tuple[int, int] | None:
         """(start, end) inside ``local`` of a clearly foreign run of words, or None."""
-        words = self.model.words(local.lower() if local.isupper() else local)
-        if len(words) < SPLIT_MIN_FRAGMENT_WORDS:
+        if ev.rows is None:
             return None
-        cand = list(ev.candidates)
-        own = cand.index(profile)
-        rows = []
-        for i, (_, _, word) in enumerate(words):
-            scored = self.model.word_score(word)
-            if scored is None or (i > 0 and word[:1].isupper()):
-                rows.append(self.model.zero[cand])  # a capitalised word mid-sentence is a name: no vote
-            else:
-                rows.append(scored[0][cand])
-        diff = np.array(rows)
-        diff = diff - diff[:, [own]]
+        words = ev.spans
+        own = ev.candidates.index(profile)
+        diff = ev.rows - ev.rows[:, [own]]
+        diff[ev.names] = 0.0  # a capitalised word mid-sentence is a name: no vote
         log_prior = self._log_prior(ev, votes)
         run = _best_runs(diff, penalty=log_prior[own] - log_prior)
         if run is None:
