@@ -3,7 +3,9 @@
 Why not plain ``langdetect.detect`` per fragment: it samples n-grams at random
 (labels change between runs unless seeded), costs ~10 ms a call, and has no
 context, so one-word UI strings come out as anything ("Subscribe" -> ro).
-Here the same profiles are scored exactly (``_lang_model``), then:
+Here the same profiles are scored exactly (``_lang_model``, plus whole-word
+frequencies from wordfreq, which tell "Se connecter" from English where
+character n-grams cannot), then:
 
 1. candidates are the languages that write the fragment's script (and, with
    ``langs=``, that the user allows); a script one language writes decides alone;
@@ -47,6 +49,8 @@ SPLIT_MIN_WORDS = 2
 SPLIT_MIN_FRAGMENT_WORDS = 6
 MAX_SPLIT_DEPTH = 3
 ALL_CAPS_TRUST = 0.25
+#: Fewer letters than this (outside URLs, e-mail addresses, numbers) is no language: "und".
+MIN_LETTERS = 2
 _SENTENCE_MARK_RE = re.compile(r"[.!?;:…。]")
 _SHARED_LABELS = frozenset({"zh"})
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
@@ -151,8 +155,8 @@ class LanguageIdentifier:
             n_grams += scored[1]
             spans.append((start, end))
             names.append(bool(spans[1:]) and word[:1].isupper())
-        if not vectors:
-            return _Evidence((), None, 0, decided=UNDETERMINED)
+        if sum(end - start for start, end in spans) < MIN_LETTERS:
+            return _Evidence((), None, 0, decided=UNDETERMINED)  # "T" in "2022-01-06T10:00" is no language
         if len(candidates) == 1:
             return _Evidence(candidates, np.zeros(1), n_grams)
         rows = np.array(vectors)[:, list(candidates)] * trust

@@ -106,7 +106,7 @@ def test_isolated_short_fragments(identify, text, lang):
 
 @pytest.mark.parametrize(
     "text", ["0", "12:45", "2022-01-06", "06.01.2022", "+7 (727) 555-01-23", "https://example.com/a/b?x=1",
-             "user@example.com", "© 2023 / ***", "€ 1,000.00 — 5%"],
+             "user@example.com", "© 2023 / ***", "€ 1,000.00 — 5%", "2022-01-06T10:00:00Z"],
 )  # fmt: skip
 def test_no_letters_or_only_urls_is_und(identify, text):
     doc = labelled(identify, f"Some English text comes first in this document.\n{text}\n")
