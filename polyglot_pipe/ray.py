@@ -397,7 +397,6 @@ def run_cli(args, address: str | None) -> int:
     """
     import inspect
     import logging
-    import sys
 
     from . import runner
 
@@ -407,7 +406,7 @@ def run_cli(args, address: str | None) -> int:
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
     try:
         context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = sys.stderr.isatty() and not args.quiet
+        context.enable_progress_bars = False  # the run command shows its own progress
 
         def make_pipeline(**options) -> RayPipeline:
             return RayPipeline(**(options | {"workers": getattr(args, "workers", None)}))

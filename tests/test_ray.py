@@ -148,10 +148,15 @@ def _write_inputs(folder: Path) -> list[str]:
     return [str(folder), str(folder / "nowhere.txt")]
 
 
+def _ours(stderr: str) -> list[str]:
+    """The run command's own messages (Ray adds lines of its own on stderr)."""
+    return [line for line in stderr.splitlines() if line.startswith("polyglot-pipe:")]
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "md"])
 def test_cli_writes_what_the_single_machine_run_writes(cluster, packs_dir, tmp_path, capsys, fmt):
     inputs = _write_inputs(tmp_path / "in")
-    common = ["run", *inputs, "--packs-dir", str(packs_dir), "--format", fmt]
+    common = ["run", *inputs, "--packs-dir", str(packs_dir), "--format", fmt, "--no-memory"]
 
     single_status = main([*common, "-o", str(tmp_path / f"single.{fmt}")])
     single_err = capsys.readouterr().err
@@ -160,9 +165,52 @@ def test_cli_writes_what_the_single_machine_run_writes(cluster, packs_dir, tmp_p
 
     assert (tmp_path / f"ray.{fmt}").read_bytes() == (tmp_path / f"single.{fmt}").read_bytes()
     assert ray_status == single_status == 1  # the binary file and the missing path
-    ours = [line for line in ray_err.splitlines() if line.startswith("polyglot-pipe:")]
-    assert ours == [line for line in single_err.splitlines() if line.startswith("polyglot-pipe:")]
-    assert any("nowhere.txt: no such file" in line for line in ours)
+    assert _ours(ray_err) == _ours(single_err)
+    assert any("nowhere.txt: no such file" in line for line in _ours(ray_err))
+
+
+def _files(folder: Path) -> dict[str, list[dict]]:
+    """Each output file's records, "cached" left out: which worker met a text first decides it."""
+    import json
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "cached"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return {
+        str(f.relative_to(folder)): [strip(json.loads(line)) for line in f.read_text(encoding="utf-8").splitlines()]
+        for f in sorted(folder.rglob("*"))
+        if f.is_file()
+    }
+
+
+def test_cli_output_folder_and_jsonl_records_as_on_one_machine(cluster, packs_dir, tmp_path, capsys):
+    """-o DIR (one output per input) and --input-format jsonl, with a translation memory each."""
+    import json
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    lines = [json.dumps({"id": i, "text": page, "site": "example.org"}, ensure_ascii=False) for i, page in enumerate(PAGES)]
+    (inputs / "a.jsonl").write_text("\n".join([*lines, '{"text": 5}', "not json", ""]), encoding="utf-8")
+    (inputs / "b.jsonl").write_text(json.dumps({"text": RUSSIAN_LINE, "tags": ["x"]}, ensure_ascii=False) + "\n")
+
+    def run(name: str, runner) -> tuple[int, list[str]]:
+        out = tmp_path / name
+        out.mkdir()
+        args = ["run", str(inputs), "-o", f"{out}/", "--input-format", "jsonl", "--packs-dir", str(packs_dir),
+                "--memory-path", str(tmp_path / f"{name}.sqlite3")]
+        status = runner(args)
+        return status, _ours(capsys.readouterr().err)
+
+    single = run("single", main)
+    on_ray = run("ray", lambda args: run_cli(build_parser().parse_args(args), None))
+
+    assert on_ray == single and single[0] == 1  # the two bad lines, each named
+    assert _files(tmp_path / "ray") == _files(tmp_path / "single")
+    assert sorted(_files(tmp_path / "ray")) == ["a.jsonl", "b.jsonl"]
 
 
 def _fragment_worker_pids(busy: bool = False) -> list[int]:
@@ -241,3 +289,13 @@ def test_hostile_and_huge_records_do_not_stop_the_job(cluster, packs_dir):
         assert all(f["status"] in ("ok", "empty", "no-pack") for f in fragments), name
     assert out["huge"]["fragments"][-1]["english"]  # the Russian line at the end of 1 MB still got translated
     assert out["plain"]["fragments"][0]["method"] == "argos:ru-en@1.0"
+
+
+def test_ray_stays_out_of_the_command_lines_import():
+    """`polyglot-pipe --help` must answer at once: importing the CLI never imports Ray."""
+    import subprocess
+    import sys
+
+    code = "import sys, polyglot_pipe, polyglot_pipe.cli; print(sorted(m for m in ('ray', 'pyarrow') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
