@@ -160,8 +160,8 @@ def _evidence(text: str) -> float:
     """Language score of a candidate decoding, minus a share of unlikely characters.
 
     Unlikely: non-ASCII characters that are neither letters nor usual text
-    symbols, and one- or two-letter words in a script other than the words on
-    both sides (Italian "è" read as Cyrillic "и").
+    symbols, one- or two-letter words in a script other than the words on
+    both sides (Italian "è" read as Cyrillic "и"), and unpaired guillemets.
     """
     from .repair import language_score
 
@@ -174,6 +174,9 @@ def _evidence(text: str) -> float:
     for i in range(1, len(words) - 1):
         if len(words[i]) <= 2 and scripts[i - 1] == scripts[i + 1] != scripts[i]:
             junk += 1
+    # guillemets come in pairs; a lone "»" is usually a byte of some other letter
+    for line in text.split("\n"):
+        junk += abs(line.count("«") - line.count("»"))
     return language_score(text) - 10.0 * min(1.0, junk / len(non_ascii))
 
 

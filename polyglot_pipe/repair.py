@@ -199,6 +199,8 @@ def _signals(text: str) -> int:
         if len(scripts) > 1:
             count += 2
         count += sum(a.islower() and b.isupper() for a, b in zip(word, word[1:]))
+        # "kµúč": a letter of no script (µ, ª, º) between letters of a word
+        count += sum(script_of(c) == COMMON for c in word[1:-1])
     for word in text.split():
         prev = ""
         for i, ch in enumerate(word):

@@ -135,15 +135,23 @@ def byte_table() -> list[str]:
 
 
 def speed() -> list[str]:
+    """Decode + repair throughput on English-dominant text (best of 3, after a warm-up)."""
     text = SEED.read_text(encoding="utf-8") * 50
     data = text.encode("utf-8")
-    t0 = time.perf_counter()
-    decoded = decode_bytes(data)
-    t1 = time.perf_counter()
-    repair_text(decoded.text)
-    t2 = time.perf_counter()
+    repair_text(decode_bytes(SEED.read_bytes()).text)  # loads the language tables once
+    best = [float("inf")] * 3
+    for _ in range(3):
+        t0 = time.perf_counter()
+        decoded = decode_bytes(data)
+        t1 = time.perf_counter()
+        repair_text(decoded.text)
+        t2 = time.perf_counter()
+        best = [min(best[0], t1 - t0), min(best[1], t2 - t1), min(best[2], t2 - t0)]
     mb = len(data) / 1e6
-    return [f"English-dominant seed x50 ({mb:.1f} MB): decode {mb / (t1 - t0):.0f} MB/s, repair {mb / (t2 - t1):.1f} MB/s (one core)"]
+    return [
+        f"English-dominant seed x50 ({mb:.2f} MB, best of 3, one core): decode {mb / best[0]:.0f} MB/s, "
+        f"repair {mb / best[1]:.1f} MB/s, decode + repair {mb / best[2]:.1f} MB/s"
+    ]
 
 
 def main() -> int:
