@@ -49,7 +49,7 @@ SPLIT_MIN_WORDS = 2
 SPLIT_MIN_FRAGMENT_WORDS = 6
 MAX_SPLIT_DEPTH = 3
 ALL_CAPS_TRUST = 0.25
-#: Fewer letters than this (outside URLs, e-mail addresses, numbers) is no language: "und".
+#: No word (outside URLs, e-mail addresses, numbers) this long: no language, "und".
 MIN_LETTERS = 2
 _SENTENCE_MARK_RE = re.compile(r"[.!?;:…。]")
 _SHARED_LABELS = frozenset({"zh"})
@@ -69,7 +69,7 @@ class _Evidence:
     names: np.ndarray | None = None  # True for a capitalised word after the first: likely a name
     vote: np.ndarray | None = None  # this fragment's say in the document prior
     best: int = 0  # the candidate its own evidence prefers
-    raw_gain: float = 0.0  # the strongest foreign run against ``best``, before any prior
+    gain_bound: float = 0.0  # no foreign run gains more against ``best``, before any prior
 
 
 class LanguageIdentifier:
@@ -146,16 +146,18 @@ class LanguageIdentifier:
             text, trust = text.lower(), ALL_CAPS_TRUST
         group = script_group(script)
         spans, vectors, names = [], [], []
-        n_grams = 0
+        n_grams = longest = 0
+        word_score = self.model.word_score
         for start, end, word in self.model.words(text):
-            scored = self.model.word_score(word)
+            scored = word_score(word)
             if scored is None or scored[2] != group:
                 continue  # a Latin brand name inside a Russian sentence says nothing about Russian
             vectors.append(scored[0])
             n_grams += scored[1]
+            names.append(bool(spans) and word[:1].isupper())
             spans.append((start, end))
-            names.append(bool(spans[1:]) and word[:1].isupper())
-        if sum(end - start for start, end in spans) < MIN_LETTERS:
+            longest = max(longest, end - start)
+        if longest < MIN_LETTERS:
             return _Evidence((), None, 0, decided=UNDETERMINED)  # "T" in "2022-01-06T10:00" is no language
         if len(candidates) == 1:
             return _Evidence(candidates, np.zeros(1), n_grams)
@@ -168,10 +170,11 @@ class LanguageIdentifier:
         names_mask = np.array(names)
         diff = rows - rows[:, [best]]
         diff[names_mask] = 0.0
-        run = _best_runs(diff, penalty=np.zeros(len(candidates)))
+        # No run of words can gain more than all the words that favour a language, summed.
+        gain_bound = float(np.maximum(diff, 0.0).sum(axis=0).max())
         return _Evidence(
             candidates, loglik, n_grams, spans=tuple(spans), rows=rows, names=names_mask,
-            vote=vote, best=best, raw_gain=run[0] if run else 0.0,
+            vote=vote, best=best, gain_bound=gain_bound,
         )  # fmt: skip
 
     # -- decision ---------------------------------------------------------------
@@ -248,7 +251,7 @@ class LanguageIdentifier:
         no run can gain more than the strongest run its own evidence holds."""
         if profile is None or ev.rows is None:
             return False
-        if profile != ev.candidates[ev.best] or ev.raw_gain >= SPLIT_MARGIN:
+        if profile != ev.candidates[ev.best] or ev.gain_bound >= SPLIT_MARGIN:
             return True
         log_prior = self._log_prior(ev, votes)
         return bool(log_prior[ev.best] < log_prior.max())
