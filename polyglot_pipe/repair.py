@@ -387,7 +387,7 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
             # single-byte round trip: judge the changed characters, not the whole span
             if not _enough_change(span, repaired) or _letter_share(repaired) < raw_letters:
                 continue
-            changed_words = [w for w, r in zip(_TOKEN_RE.findall(span), _TOKEN_RE.findall(repaired)) if w != r]
+            changed_words = [r for w, r in zip(_TOKEN_RE.findall(span), _TOKEN_RE.findall(repaired)) if w != r]
             if max(sum(c.isalpha() for c in w) for w in changed_words) < MIN_LETTERS:
                 continue
             total, count = _evidence(before + repaired + after)
