@@ -72,7 +72,7 @@ class FragmentWorker:
     ``__call__`` takes and returns a ``pyarrow.Table``: Arrow batches carry any
     extra fields of the records through untouched (pandas would turn lists into
     numpy arrays).  It adds two columns: ``fragments`` (list of FRAGMENT_TYPE)
-    and ``error`` (null, or why the record has no fragments).
+    and ``fragments_error`` (null, or why the record has no fragments).
     """
 
     def __init__(self, field: str, pipeline_options: dict[str, Any]):
@@ -86,7 +86,7 @@ class FragmentWorker:
         messages = [error_message(None, exc) if exc else None for exc in errors]
         return _set_columns(
             batch,
-            {"fragments": pa.array(fragments, pa.list_(FRAGMENT_TYPE)), "error": pa.array(messages, pa.string())},
+            {"fragments": pa.array(fragments, pa.list_(FRAGMENT_TYPE)), "fragments_error": pa.array(messages, pa.string())},
         )
 
     def _process(self, values: list) -> tuple[list, list[Exception | None]]:
@@ -248,8 +248,10 @@ def process_dataset(
     - ``fragments``: the record's fragment records (as ``Document.to_records()``,
       without "doc"; Arrow cannot leave keys out, so the optional ones are null);
       a record with empty text gets one "empty" fragment, as everywhere else;
-    - ``error``: null, or one line saying why the record has no fragments
-      (not text, binary bytes, a null field).  A bad record never stops the job.
+    - ``fragments_error``: null, or one line saying why the record has no
+      fragments (not text, binary bytes, a null field); the same names as the
+      run command's ``--input-format jsonl`` output.  A bad record never
+      stops the job.
 
     Workers: an actor pool of ``workers`` actors (an int, or (min, max) to
     autoscale; default one per GPU when the cluster has GPUs, else one per

@@ -98,7 +98,7 @@ def test_worker_adds_the_pipelines_fragments_and_keeps_every_other_field(texts, 
     assert out.column("key").to_pylist() == keys
     assert out.column("tags").to_pylist() == tags
     pipeline = Pipeline(packs_dir=empty, threads=1)
-    for text, fragments, error in zip(texts, out.column("fragments").to_pylist(), out.column("error").to_pylist()):
+    for text, fragments, error in zip(texts, out.column("fragments").to_pylist(), out.column("fragments_error").to_pylist()):
         if text is None:
             assert fragments == [] and "missing or null" in error
         else:
@@ -110,11 +110,11 @@ def test_worker_marks_values_that_are_not_text(empty_packs_dir):
     batch = pa.table({"page": [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Hello there.".encode("cp1251")]})
     out = FragmentWorker("page", pipeline_options(packs_dir=empty_packs_dir))(batch)
     png, hello = out.to_pylist()
-    assert png["fragments"] == [] and "binary" in png["error"]
-    assert hello["error"] is None and [f["original"] for f in hello["fragments"]] == ["Hello there."]
+    assert png["fragments"] == [] and "binary" in png["fragments_error"]
+    assert hello["fragments_error"] is None and [f["original"] for f in hello["fragments"]] == ["Hello there."]
 
     missing = FragmentWorker("text", pipeline_options(packs_dir=empty_packs_dir))(pa.table({"other": [1]}))
-    assert missing.to_pylist() == [{"other": 1, "fragments": [], "error": "ValueError: no text: field 'text' is missing or null"}]
+    assert missing.to_pylist() == [{"other": 1, "fragments": [], "fragments_error": "ValueError: no text: field 'text' is missing or null"}]
 
 
 # -- on the cluster
@@ -131,7 +131,7 @@ def test_dataset_records_match_the_single_machine_run(cluster, packs_dir):
     for record in out:
         row = rows[record["key"]]
         assert {k: record[k] for k in row} == row
-        assert record["error"] is None
+        assert record["fragments_error"] is None
         assert record["fragments"] == expected[record["key"]]
     russian = [f for r in out for f in r["fragments"] if f["original"] == RUSSIAN_LINE]
     assert len(russian) == 3 and {f["method"] for f in russian} == {"argos:ru-en@1.0"}
@@ -259,7 +259,7 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(cluster, empty_packs_
     assert victim not in _fragment_worker_pids()
     keys = [row["key"] for row in result["rows"]]
     assert sorted(keys) == list(range(count))
-    assert all(row["error"] is None and row["fragments"][0]["original"].startswith("Page") for row in result["rows"])
+    assert all(row["fragments_error"] is None and row["fragments"][0]["original"].startswith("Page") for row in result["rows"])
 
 
 def test_hostile_and_huge_records_do_not_stop_the_job(cluster, packs_dir):
@@ -277,13 +277,13 @@ def test_hostile_and_huge_records_do_not_stop_the_job(cluster, packs_dir):
     out = {r["name"]: r for r in process_dataset(ray.data.from_items(rows), packs_dir=packs_dir, batch_size=2).take_all()}
 
     assert sorted(out) == sorted(row["name"] for row in rows)
-    assert out["null"]["fragments"] == [] and "missing or null" in out["null"]["error"]
+    assert out["null"]["fragments"] == [] and "missing or null" in out["null"]["fragments_error"]
     labeller = Pipeline(packs_dir=packs_dir, translate=False)
     for name, text in hostile.items():
         if text is None:
             continue
         fragments = out[name]["fragments"]
-        assert out[name]["error"] is None, name
+        assert out[name]["fragments_error"] is None, name
         rebuilt = (fragments[0]["space_before"] or "") + "".join(f["original"] + f["space_after"] for f in fragments)
         assert rebuilt == labeller.label(text).text, name  # nothing dropped
         assert all(f["status"] in ("ok", "empty", "no-pack") for f in fragments), name
