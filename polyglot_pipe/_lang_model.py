@@ -39,7 +39,7 @@ _MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{
 _TOKEN_RE = re.compile(r"[^ ]+")
 _MAX_CACHED_WORDS = 200_000
 #: Weight of whole-word frequency evidence against the n-gram log-likelihood (tuned on dev).
-WORD_WEIGHT = 1.0
+WORD_WEIGHT = 2.0
 #: P(word | language) for a word missing from that language's list (lists stop near 1e-6).
 FREQUENCY_FLOOR = 1e-7
 

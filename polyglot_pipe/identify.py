@@ -37,9 +37,11 @@ UNDETERMINED = "und"
 #: Weight of how common a language is in general (log space; tuned on dev).
 GLOBAL_PRIOR_WEIGHT = 0.5
 #: Weight of the document prior against the fragment's own log-likelihood.
-PRIOR_WEIGHT = 2.0
-#: Evidence (in n-grams) a language absent from the document still gets in the prior.
-PRIOR_FLOOR = 10.0
+PRIOR_WEIGHT = 2.5
+#: Share of the document's evidence a language absent from it still gets in the prior:
+#: the prior's pull is bounded (PRIOR_WEIGHT x log(1 / PRIOR_FLOOR) nats), however long
+#: the document, so a foreign line with clear evidence ("Se connecter") still wins.
+PRIOR_FLOOR = 0.003
 #: A fragment's vote in the document prior is capped: one long paragraph must not drown the rest.
 MAX_VOTE = 200
 #: A run of words inside a fragment is split off when another language beats the
@@ -48,7 +50,7 @@ SPLIT_MARGIN = 20.0
 SPLIT_MIN_WORDS = 2
 SPLIT_MIN_FRAGMENT_WORDS = 6
 MAX_SPLIT_DEPTH = 3
-ALL_CAPS_TRUST = 0.25
+ALL_CAPS_TRUST = 0.4
 #: No word (outside URLs, e-mail addresses, numbers) this long: no language, "und".
 MIN_LETTERS = 2
 _SENTENCE_MARK_RE = re.compile(r"[.!?;:…。]")
@@ -142,7 +144,7 @@ class LanguageIdentifier:
         trust = 1.0
         if text.isupper():
             # langdetect skips the inside of capital words, so "KOMMANDO" would say
-            # nothing; lowercased it speaks, but capitals are often names and credits: quarter weight.
+            # nothing; lowercased it speaks, but capitals are often names and credits: less weight.
             text, trust = text.lower(), ALL_CAPS_TRUST
         group = script_group(script)
         spans, vectors, names = [], [], []
@@ -217,7 +219,8 @@ class LanguageIdentifier:
         total = votes.get(ev.candidates)
         if total is None:
             return prior
-        context = np.maximum(total - ev.vote, 0.0) + PRIOR_FLOOR
+        context = np.maximum(total - ev.vote, 0.0)
+        context = context + PRIOR_FLOOR * context.sum() + 1.0
         return prior + PRIOR_WEIGHT * np.log(context / context.sum())
 
     def _global_prior(self, candidates: tuple[int, ...]) -> np.ndarray:

@@ -65,7 +65,7 @@ ENGLISH_FUNCTION_WORDS = frozenset(
 )
 MAX_SHORT_PER_LANG = 250
 MAX_SENTENCES_PER_LANG = 150
-N_MIXED_DOCS = 80
+N_MIXED_DOCS = 200
 
 _PLACEHOLDER = re.compile(r"%[-+ #0-9.*]*[a-zA-Z]|%\([a-z]+\)s|\{[^}]*\}|<[^>]*>|`[^']*'")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
