@@ -236,22 +236,24 @@ def _fragment_worker_pids(busy: bool = False) -> list[int]:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the actor's process in /proc")
 def test_a_worker_killed_mid_job_loses_and_doubles_nothing(cluster, empty_packs_dir):
     """SIGKILL an actor while it works on a batch: Ray restarts it and retries the batch."""
-    page = SEED.read_text(encoding="utf-8")
-    count = 120
+    page = SEED.read_text(encoding="utf-8") * 2
+    count = 200
     ds = ray.data.from_items([{"key": i, "text": f"Page {i}.\n{page}"} for i in range(count)])
     job = process_dataset(ds, packs_dir=empty_packs_dir, batch_size=4, workers=2)
     result: dict = {}
     runner = threading.Thread(target=lambda: result.update(rows=job.take_all()))
     runner.start()
 
-    victim = None
+    victim = first_busy = None
     deadline = time.monotonic() + 60
     while victim is None and runner.is_alive() and time.monotonic() < deadline:
         busy = _fragment_worker_pids(busy=True)
-        if busy and time.monotonic() > deadline - 57:  # a batch or two done, the job well under way
+        if busy and first_busy is None:
+            first_busy = time.monotonic()
+        if busy and time.monotonic() - first_busy > 1.5:  # some batches done, others to come
             victim = busy[0]
             os.kill(victim, signal.SIGKILL)
-        time.sleep(0.1)
+        time.sleep(0.05)
     killed_mid_job = runner.is_alive()
     runner.join(120)
 
