@@ -138,6 +138,25 @@ def test_dataset_records_match_the_single_machine_run(cluster, packs_dir):
     assert all(f["status"] == "ok" and f["english"] for f in russian)
 
 
+def test_ray_pipeline_keeps_pipelines_contract_across_windows(cluster, empty_packs_dir):
+    """RayPipeline.process_many: the Documents Pipeline makes, in order, bad items to on_error, window after window."""
+    from polyglot_pipe.ray import RayPipeline
+
+    items = [(f"doc{i}", page) for i, page in enumerate(PAGES)]
+    items.insert(3, ("image", b"\x89PNG\r\n\x1a\n" + bytes(range(256))))
+    items.insert(6, ("lone-surrogate", "ok \ud800 here"))
+    expected_errors: list = []
+    expected = list(Pipeline(packs_dir=empty_packs_dir).process_many(items, on_error=lambda i, e: expected_errors.append((i, repr(e)))))
+
+    errors: list = []
+    docs = list(RayPipeline(packs_dir=empty_packs_dir, chunk_size=2, window=3).process_many(
+        items, on_error=lambda i, e: errors.append((i, repr(e)))))
+
+    assert docs == expected
+    assert [d.id for d in docs] == [i for i, _ in items if i != "image"]
+    assert errors == expected_errors and [i for i, _ in errors] == ["image"]
+
+
 def _write_inputs(folder: Path) -> list[str]:
     folder.mkdir()
     for i, page in enumerate(PAGES):
