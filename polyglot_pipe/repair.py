@@ -10,9 +10,14 @@ taken from langdetect's own language profiles, plus hard signals of mojibake
 (two scripts inside one word, lower->upper case flips inside a word, symbols
 or C1 controls between letters).
 
+ftfy's ``fix_encoding`` (never ``fix_text``: its quote and width normalisation
+would change clean text) handles the UTF-8 kinds; UTF-8 shown as cp1251,
+cp1250 or cp1253, which ftfy mostly misses, is one more round trip here.
+
 Decisions are made per run of suspicious (non-ASCII) words inside one line, so
 a line mixing clean English and a broken Russian phrase gets only the broken
-phrase repaired.  Line breaks are never touched; pure-ASCII lines cost one
+phrase repaired, and each word is changed only if the repair leaves it
+cleaner.  Line breaks are never touched; pure-ASCII lines cost one
 ``str.isascii`` call.
 """
 
@@ -78,7 +83,7 @@ ROUND_TRIPS: tuple[RoundTrip, ...] = (
     RoundTrip("cp1250-as-latin-1", "latin-1", "cp1250", margin=4.0),
 )
 
-#: A hard mojibake signal counts like this many unseen bigrams.
+#: What one hard mojibake signal costs, in log-probability (an unseen bigram costs 16).
 _SIGNAL_WEIGHT = 25.0
 _UNSEEN = math.log(1e-7)
 
