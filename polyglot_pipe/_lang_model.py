@@ -132,15 +132,14 @@ class NgramModel:
             return self._words[word]
         except KeyError:
             pass
-        normalised = word.translate(self._normaliser)
-        index = self.index
-        rows = [index[g] for g in _ngrams(normalised) if g in index]
+        get = self.index.get
+        rows = [row for row in map(get, _ngrams(word.translate(self._normaliser))) if row is not None]
         result = None
         if rows:
             vector = self.logp[rows].sum(axis=0)
-            group = script_group(dominant_script(word))
+            group = "Latin" if word.isascii() else script_group(dominant_script(word))
             if self.frequencies is not None:
-                vector = vector + self.frequencies.log_frequency(word, group)
+                self.frequencies.add_log_frequency(vector, word, group)
             result = (vector, len(rows), group)
         if len(self._words) >= _MAX_CACHED_WORDS:
             self._words.clear()
@@ -184,16 +183,15 @@ class WordFrequencies:
         self._tables[script] = (np.array(known, dtype=np.int64), tables)
         return self._tables[script]
 
-    def log_frequency(self, word: str, script: str) -> np.ndarray:
-        """weight x (log P(word | language) - its mean over the languages with a list)."""
+    def add_log_frequency(self, vector: np.ndarray, word: str, script: str) -> None:
+        """Add weight x (log P(word | language) - its mean over the languages with a list) to ``vector``."""
         known, tables = self._tables.get(script) or self._load(script)
-        out = np.zeros(len(self.profiles))
         if not tables:
-            return out
+            return
         key = word.lower()
-        logs = np.log(np.maximum([table.get(key, 0.0) for table in tables], FREQUENCY_FLOOR))
-        out[known] = self.weight * (logs - logs.mean())
-        return out
+        floor = FREQUENCY_FLOOR
+        logs = np.log(np.array([table.get(key, floor) or floor for table in tables]))
+        vector[known] += self.weight * (logs - logs.mean())
 
 
 def _ngrams(word: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 Isolated items (short, sentence) for the model's knobs: n-gram smoothing
 (alpha), whole-word frequency weight, global prior weight; mixed documents for
-the document prior's weight.  Prints one line per setting.
+the document prior's weight and floor.  Prints one line per setting (slow: run
+it in the background).  The chosen values are the defaults in
+polyglot_pipe/identify.py and polyglot_pipe/_lang_model.py.
 
 Usage: python bench/langid/tune.py
 """
@@ -28,15 +30,15 @@ def main() -> None:
     short = [i for i in items if i["kind"] == "short"]
     sentences = [i for i in items if i["kind"] == "sentence"]
     mixed = [i for i in items if i["kind"] == "mixed"]
-    for alpha, word_weight in itertools.product((0.5 / 10000, 2 / 10000), (0.5, 1.0, 2.0)):
+    for alpha, word_weight in itertools.product((0.5 / 10000, 2 / 10000), (1.0, 1.5, 2.0)):
         model = _lang_model.NgramModel(alpha=alpha, word_weight=word_weight)
         identify.load_model = lambda model=model: model
-        for global_weight, prior_weight in itertools.product((0.5, 1.0), (2.0, 3.0, 4.0)):
-            identify.GLOBAL_PRIOR_WEIGHT, identify.PRIOR_WEIGHT = global_weight, prior_weight
+        for global_weight, prior_weight, floor in itertools.product((0.5, 1.0), (2.0, 2.5, 3.0), (0.003, 0.01)):
+            identify.GLOBAL_PRIOR_WEIGHT, identify.PRIOR_WEIGHT, identify.PRIOR_FLOOR = global_weight, prior_weight, floor
             pipe = Pipe()
             s, t, m = score_isolated(pipe, short), score_isolated(pipe, sentences), score_mixed(pipe, mixed)
             print(
-                f"alpha={alpha:.0e} word={word_weight} global={global_weight} doc={prior_weight}: "
+                f"alpha={alpha:.0e} word={word_weight} global={global_weight} doc={prior_weight} floor={floor}: "
                 f"short {s['all']:.3f} (en {s['en']:.3f}) sentence {t['all']:.3f} "
                 + " ".join(f"{k} {v:.3f}" for k, v in m.items()),
                 flush=True,
