@@ -42,6 +42,9 @@ _MAX_CACHED_WORDS = 200_000
 WORD_WEIGHT = 2.0
 #: P(word | language) for a word missing from that language's list (lists stop near 1e-6).
 FREQUENCY_FLOOR = 1e-7
+#: How much less (log) a language without a wordfreq list is assumed to use a word than
+#: the language that uses it most (tuned on dev).
+UNLISTED_PENALTY = 1.0
 
 
 class _Normaliser(dict):
@@ -152,8 +155,9 @@ class WordFrequencies:
 
     Why: character n-grams cannot tell "Se connecter" (French) from English;
     whole-word frequencies can.  wordfreq ships its lists inside the package (no
-    download).  A profile without a list (af, cy, et, so, sq, sw, ...) gets the
-    mean of the others for that word: no vote either way.  Lists load lazily, per
+    download).  A profile without a list (af, cy, et, so, sq, sw, ...) is scored as
+    if it used each word UNLISTED_PENALTY nats less than the language that uses it
+    most: a Dutch-looking word does not push Afrikaans aside, n-grams decide.  Lists load lazily, per
     script, the first time a word of that script is scored (~1 s for Latin).
     """
 
@@ -170,7 +174,7 @@ class WordFrequencies:
         for script, members in scripts.items():
             for j in members:
                 self._script_of_profile.setdefault(j, script)
-        self._tables: dict[str, tuple[np.ndarray, list[dict[str, float]]]] = {}
+        self._tables: dict[str, tuple[np.ndarray, list[dict[str, float]], list[int]]] = {}
         self.available = set(wordfreq.available_languages("small"))
 
     def _load(self, script: str) -> tuple[np.ndarray, list[dict[str, float]]]:
@@ -180,18 +184,22 @@ class WordFrequencies:
             if self._script_of_profile.get(j) == script and code in self.available:
                 known.append(j)
                 tables.append(self._wordfreq.get_frequency_dict(code, "small"))
-        self._tables[script] = (np.array(known, dtype=np.int64), tables)
+        unlisted = [j for j, s in self._script_of_profile.items() if s == script and j not in known]
+        self._tables[script] = (np.array(known, dtype=np.int64), tables, unlisted)
         return self._tables[script]
 
     def add_log_frequency(self, vector: np.ndarray, word: str, script: str) -> None:
-        """Add weight x (log P(word | language) - its mean over the languages with a list) to ``vector``."""
-        known, tables = self._tables.get(script) or self._load(script)
+        """Add weight x (log P(word | language) - its maximum over the languages with a list) to ``vector``."""
+        known, tables, unlisted = self._tables.get(script) or self._load(script)
         if not tables:
             return
         key = word.lower()
         floor = FREQUENCY_FLOOR
         logs = np.log(np.array([table.get(key, floor) or floor for table in tables]))
-        vector[known] += self.weight * (logs - logs.mean())
+        top = logs.max()
+        vector[known] += self.weight * (logs - top)
+        if unlisted:
+            vector[unlisted] -= self.weight * UNLISTED_PENALTY
 
 
 def _ngrams(word: str) -> list[str]:
