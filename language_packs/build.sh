@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 [ -x .venv/bin/python ] && PY=${PYTHON:-.venv/bin/python}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
-STEPS=${STEPS:-1500}
+STEPS=${STEPS:-1200}
 COMMON=(--size tiny --steps "$STEPS" --seed 0 --device cpu --quantization int8 --vocab-size 3000 --package-version 1.0)
 
 "$PY" -m polyglot_pipe.packbuild language_packs/corpus/ru-en.tsv --from ru --to en \

@@ -46,7 +46,7 @@ PACKAGES: dict[str, str] = {
     "wget": "1.21.3-1+deb12u1",
 }
 LANGS = ("ru", "de")
-MAX_PAIRS = 2000        # training pairs per language
+MAX_PAIRS = 1000        # training pairs per language
 HELDOUT = 60            # held-out pairs per language
 MAX_SRC_CHARS = 50      # English msgid length cap (chars)
 MAX_TGT_CHARS = 70      # translation length cap (chars)

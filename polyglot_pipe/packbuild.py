@@ -48,7 +48,7 @@ SIZES: dict[str, dict[str, int]] = {
     "small": dict(d_model=384, encoder_layers=4, decoder_layers=4, heads=6, ffn_dim=1536),
     "base": dict(d_model=512, encoder_layers=6, decoder_layers=6, heads=8, ffn_dim=2048),
 }
-DEFAULT_STEPS = {"tiny": 1500, "small": 6000, "base": 20000}
+DEFAULT_STEPS = {"tiny": 1200, "small": 6000, "base": 20000}
 DEFAULT_VOCAB_SIZE = 3000
 ARGOS_VERSION = "1.9"
 MAX_TOKENS = 128          # per side, training truncation
@@ -274,7 +274,7 @@ def resolve_device(device: str) -> str:
 
 def train_model(model: Any, data: list[tuple[list[int], list[int]]], *, steps: int,
                 seed: int = 0, device: str = "cpu", lr: float = 1e-3,
-                batch_tokens: int = 1024, warmup: int | None = None,
+                batch_tokens: int = 512, warmup: int | None = None,
                 progress: bool = True, log: Any = None) -> dict[str, Any]:
     """Train ``model`` for ``steps`` optimizer steps (cross-entropy, AdamW,
     linear warm-up + cosine decay). The ``<pad>`` row is re-zeroed after
@@ -475,7 +475,7 @@ def build_pack(corpus: str | os.PathLike, from_code: str, to_code: str,
                quantization: str | None = "int8", vocab_size: int = DEFAULT_VOCAB_SIZE,
                package_version: str = "1.0", progress: bool = True,
                evaluate: bool = True, lr: float | None = None,
-               batch_tokens: int = 1024) -> Path:
+               batch_tokens: int = 512) -> Path:
     """Train and package an Argos Translate pack; returns ``out_path``.
 
     ``steps`` (optimizer steps) defaults by ``size``; ``epochs`` (passes over the
@@ -596,6 +596,10 @@ def run(args: argparse.Namespace) -> int:
             progress=not getattr(args, "quiet", False),
             evaluate=not getattr(args, "no_eval", False),
         )
+    except ImportError as exc:
+        print(f"polyglot-pipe packs build: error: {exc} (building packs needs torch, "
+              "transformers, ctranslate2 and sentencepiece: the [build] extra)", file=sys.stderr)
+        return 1
     except (OSError, ValueError) as exc:
         print(f"polyglot-pipe packs build: error: {exc}", file=sys.stderr)
         return 1
