@@ -178,6 +178,19 @@ def test_build_pack_end_to_end(tmp_path):
             "translate-ru_en-1_0/README.md", "translate-ru_en-1_0/model/model.bin"} <= names
     assert meta["corpus"]["pairs"] == 16 and meta["corpus"]["skipped_lines"] == 1
     assert meta["training"]["steps"] == 10 and "train_exact_match" in meta
+    # a seeded rebuild gives the same tokenizer and the same weights
+    again = pb.build_pack(corpus, "ru", "en", tmp_path / "again.argosmodel", steps=10,
+                          vocab_size=200, progress=False, evaluate=False)
+    import sentencepiece as spm
+
+    top = "translate-ru_en-1_0"
+    with zipfile.ZipFile(out) as a, zipfile.ZipFile(again) as b:
+        assert a.read(f"{top}/model/model.bin") == b.read(f"{top}/model/model.bin")
+        # the .model file embeds the (temporary) training paths: compare the pieces
+        sps = [spm.SentencePieceProcessor(model_proto=z.read(f"{top}/sentencepiece.model"))
+               for z in (a, b)]
+    assert [(sps[0].id_to_piece(i), sps[0].get_score(i)) for i in range(sps[0].get_piece_size())] \
+        == [(sps[1].id_to_piece(i), sps[1].get_score(i)) for i in range(sps[1].get_piece_size())]
 
 
 # --------------------------------------------------------------------------- committed packs
