@@ -26,7 +26,7 @@ import ray.data
 from .decode import NotTextError
 from .pipeline import Pipeline
 
-__all__ = ["process_dataset", "RayPipeline", "run_cli", "FRAGMENT_TYPE", "FragmentWorker", "DEFAULT_BATCH_SIZE"]
+__all__ = ["process_dataset", "RayPipeline", "run_cli", "ClusterError", "FRAGMENT_TYPE", "FragmentWorker", "DEFAULT_BATCH_SIZE"]
 
 #: Records per batch: one batch is one translation chunk, deduplicated together.
 DEFAULT_BATCH_SIZE = 64
@@ -58,6 +58,10 @@ FRAGMENT_TYPE = pa.struct(
     ]
 )
 _FRAGMENT_KEYS = frozenset(FRAGMENT_TYPE.names)
+
+
+class ClusterError(Exception):
+    """The Ray cluster cannot run the job as asked; the message is one line for the user."""
 
 
 def error_message(doc_id: str | None, exc: Exception) -> str:
@@ -208,6 +212,8 @@ def worker_plan(workers: int | tuple[int, int] | None, cpus_per_worker: int, gpu
     resources = ray.cluster_resources()
     if gpus is None:
         gpus = resources.get("GPU", 0) >= 1
+    elif gpus and resources.get("GPU", 0) < 1:  # GPU actors would wait forever for a GPU
+        raise ClusterError("GPU workers asked for, but the Ray cluster has no GPU (use the CPU, or add GPU nodes)")
     if workers is None:
         workers = int(resources.get("GPU", 0)) if gpus else int(resources.get("CPU", 1) // cpus_per_worker)
         workers = max(workers, 1)
@@ -399,13 +405,18 @@ def run_cli(args, address: str | None) -> int:
     """
     import inspect
     import logging
+    import sys
 
     from . import runner
 
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # the run command's stderr is its messages
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+        try:
+            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            print(f"polyglot-pipe: cannot reach the Ray cluster at {address or 'a new local cluster'}: {exc}", file=sys.stderr)
+            return 2
     try:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the run command shows its own progress
@@ -413,16 +424,20 @@ def run_cli(args, address: str | None) -> int:
         def make_pipeline(**options) -> RayPipeline:
             return RayPipeline(**(options | {"workers": getattr(args, "workers", None)}))
 
-        if "make_pipeline" in inspect.signature(runner.run).parameters:
-            return runner.run(args, make_pipeline=make_pipeline)
-        # Until runner.run takes a make_pipeline hook (asked of the lead), swap the
-        # name it builds its Pipeline with, for this run only.
-        original = runner.Pipeline
-        runner.Pipeline = make_pipeline
         try:
-            return runner.run(args)
-        finally:
-            runner.Pipeline = original
+            if "make_pipeline" in inspect.signature(runner.run).parameters:
+                return runner.run(args, make_pipeline=make_pipeline)
+            # Until runner.run takes a make_pipeline hook (asked of the lead), swap the
+            # name it builds its Pipeline with, for this run only.
+            original = runner.Pipeline
+            runner.Pipeline = make_pipeline
+            try:
+                return runner.run(args)
+            finally:
+                runner.Pipeline = original
+        except ClusterError as exc:
+            print(f"polyglot-pipe: {exc}", file=sys.stderr)
+            return 2
     finally:
         if started_here:
             ray.shutdown()
