@@ -165,7 +165,10 @@ class WordFrequencies:
     CODES = {"no": "nb", "hr": "sh", "tl": "fil", "zh-cn": None, "zh-tw": None, "ja": None, "ko": None, "th": None}
 
     def __init__(self, profiles: tuple[str, ...], scripts: dict[str, tuple[int, ...]], weight: float = WORD_WEIGHT):
-        import wordfreq
+        try:
+            import wordfreq
+        except ImportError as exc:  # a dependency of the package: say which, not just "No module"
+            raise ImportError("language identification needs wordfreq: pip install 'wordfreq>=3.1'") from exc
 
         self._wordfreq = wordfreq
         self.profiles = profiles
