@@ -177,7 +177,7 @@ class WordFrequencies:
         for script, members in scripts.items():
             for j in members:
                 self._script_of_profile.setdefault(j, script)
-        self._tables: dict[str, tuple[np.ndarray, list[dict[str, float]], list[int]]] = {}
+        self._tables: dict[str, tuple[np.ndarray, list, list[int]]] = {}
         self.available = set(wordfreq.available_languages("small"))
 
     def _load(self, script: str) -> tuple[np.ndarray, list[dict[str, float]]]:
@@ -188,17 +188,18 @@ class WordFrequencies:
                 known.append(j)
                 tables.append(self._wordfreq.get_frequency_dict(code, "small"))
         unlisted = [j for j, s in self._script_of_profile.items() if s == script and j not in known]
-        self._tables[script] = (np.array(known, dtype=np.int64), tables, unlisted)
+        getters = [table.get for table in tables]
+        self._tables[script] = (np.array(known, dtype=np.int64), getters, unlisted)
         return self._tables[script]
 
     def add_log_frequency(self, vector: np.ndarray, word: str, script: str) -> None:
         """Add weight x (log P(word | language) - its maximum over the languages with a list) to ``vector``."""
-        known, tables, unlisted = self._tables.get(script) or self._load(script)
-        if not tables:
+        known, getters, unlisted = self._tables.get(script) or self._load(script)
+        if not getters:
             return
         key = word.lower()
         floor = FREQUENCY_FLOOR
-        logs = np.log(np.array([table.get(key, floor) or floor for table in tables]))
+        logs = np.log(np.array([get(key, floor) for get in getters]))
         top = logs.max()
         vector[known] += self.weight * (logs - top)
         if unlisted:
