@@ -395,6 +395,12 @@ def convert_to_ctranslate2(model: Any, sp: Any, out_dir: str | os.PathLike,
         def load_tokenizer(self, tokenizer_class, model_name_or_path, **kwargs):
             return _Vocab(tokens)
 
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except Exception:
+        pass
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory(prefix="packbuild-hf-") as tmp:
         model.to("cpu").save_pretrained(tmp)
