@@ -14,7 +14,6 @@ model, made exact, deterministic and fast; no library exposes that.
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from collections import Counter

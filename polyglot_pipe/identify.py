@@ -98,6 +98,8 @@ class LanguageIdentifier:
     def _check_langs(self, langs: Sequence[str] | None) -> tuple[str, ...] | None:
         if not langs:
             return None
+        if isinstance(langs, str):  # "ru,en,de", as --langs gives it
+            langs = langs.split(",")
         known = set(self.model.labels) | set(SCRIPT_DECIDES.values())
         cleaned = tuple(dict.fromkeys(code.strip().lower() for code in langs if code.strip()))
         unknown = [code for code in cleaned if code not in known]

@@ -125,6 +125,10 @@ def test_langs_restricts_candidates():
     assert labels_by_text(labelled(restricted, "Ανάγνωση αρχείου"))["Ανάγνωση αρχείου"] == "el"
 
 
+def test_langs_as_comma_separated_string():
+    assert LanguageIdentifier(langs="ru, en,de").langs == ("ru", "en", "de")
+
+
 def test_unknown_language_code_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown language code"):
         LanguageIdentifier(langs=["ru", "klingon"])
