@@ -131,6 +131,19 @@ class Pipeline:
         )
         self.chunk_size = max(1, chunk_size)
         self.workers = max(1, workers)
+        self._pool = None  # worker processes, started on first use and kept for later calls
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (they also stop when the program exits)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def label(self, data: str | bytes, doc_id: str = "0") -> Document:
         """Every stage but translation."""
@@ -182,17 +195,20 @@ class Pipeline:
         Items travel in small batches (fewer round trips for one-line documents);
         at most ``3 * workers`` batches are in flight, so a huge input is never
         read far ahead.  Workers are spawned, not forked: this process may hold
-        CTranslate2's threads, which a fork would copy in an unknown state.
+        CTranslate2's threads, which a fork would copy in an unknown state.  They are
+        kept for the next call (starting them costs a second or two); ``close`` stops them.
         """
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(
-            self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(self.identifier.langs,),
-        )
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.identifier.langs,),
+            )
+        pool = self._pool
         in_flight: deque = deque()
 
         def results(future) -> Iterator[Document]:
@@ -221,7 +237,8 @@ class Pipeline:
             while in_flight:
                 yield from results(in_flight.popleft())
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            for future in in_flight:  # a stream left early: drop what it no longer needs
+                future.cancel()
 
 
 # Work sent to one worker at a time: a few documents, or about a megabyte.

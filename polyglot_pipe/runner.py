@@ -214,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
         for sink in list(live):
             sink.abandon()
         raise
+    finally:
+        pipeline.close()
 
     for lang, command in summary.missing_packs().items():
         _say(f"no {lang}->{args.target} pack installed ({summary.no_pack[lang]} fragments left untranslated): {command}")

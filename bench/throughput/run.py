@@ -10,10 +10,11 @@ Measured:
 - non-translation stages alone (decode, repair, segment, label), one process: MB/s per core;
 - ours, end to end (Pipeline.process_many, worker processes, memory off): pages, MB,
   fragments and output tokens per second, with the time spent in CTranslate2;
-- the limit: one ``translate_batch`` over exactly the unique texts our run translated,
+- the limit: ``translate_batch`` over exactly the unique texts our run translated,
   pre-tokenized, sorted, batched by tokens (nothing else timed);
 - the naive integration: one ``translate_batch`` call per fragment occurrence (no
   dedup, no batching), timed on a sample of occurrences and scaled to all of them;
+- the three interleaved slice by slice (see ``measure``), as the machine is shared;
 - peak memory (max RSS) of process_many over a growing line-per-document input.
 
 Output length is fixed (min = max decoding length) because random weights decode
@@ -86,8 +87,19 @@ def stages_alone(files: list[Path]) -> dict:
     }
 
 
-def ours(files: list[Path], args) -> tuple[dict, list[str], list[str]]:
-    """Our end-to-end run; also returns the unique texts sent to the pack and every occurrence."""
+def measure(files: list[Path], args) -> dict:
+    """Ours, the limit and the naive way, interleaved slice by slice.
+
+    The machine is shared, and its load moves on a scale of minutes: measuring
+    ours for ten minutes and then the references would compare different loads.
+    So the corpus is cut into slices; after our run over a slice, the limit
+    translates exactly the new unique texts ours sent to the pack for it, and
+    the naive way translates a sample of that slice's fragment occurrences.
+    One Pipeline serves all slices, so dedup across the whole run is kept.
+    """
+    import ctranslate2
+    import sentencepiece
+
     from polyglot_pipe import Pipeline
     from polyglot_pipe.translate import LoadedPack
 
@@ -110,85 +122,70 @@ def ours(files: list[Path], args) -> tuple[dict, list[str], list[str]]:
         max_decoding_length=args.length, min_decoding_length=args.length,
     )
     pipeline.translator.pack_for("ru")  # load the model before the clock starts, as a warm run would
-
-    def items():
-        for f in files:
-            yield str(f), f.read_bytes()
-
-    occurrences: list[str] = []
-    mb = sum(f.stat().st_size for f in files) / 1e6
-    fragments = translated = 0
-    t0 = time.perf_counter()
-    for doc in pipeline.process_many(items()):
-        for frag in doc.fragments:
-            fragments += 1
-            if frag.method.startswith("argos:"):
-                translated += 1
-                occurrences.append(frag.original)
-    seconds = time.perf_counter() - t0
-    LoadedPack.translate = real
-    tokens = len(asked) * args.length
-    return (
-        {
-            "pages": len(files), "mb": round(mb, 2), "fragments": fragments,
-            "translated_fragments": translated, "unique_translated": len(asked),
-            "seconds": round(seconds, 2), "ct2_seconds": round(spent[0], 2),
-            "pages_s": round(len(files) / seconds, 2), "mb_s": round(mb / seconds, 3),
-            "fragments_s": round(fragments / seconds, 1),
-            "translated_fragments_s": round(translated / seconds, 1),
-            "output_tokens_s": round(tokens / seconds, 1),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "peak_rss_largest_worker_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
-        },
-        asked,
-        occurrences,
-    )
-
-
-def load_raw(args):
-    import ctranslate2
-    import sentencepiece
-
-    translator = ctranslate2.Translator(
+    raw = ctranslate2.Translator(
         str(WORK / "pack" / "model"), device="cpu", compute_type="int8",
         inter_threads=1, intra_threads=args.threads or min(4, os.cpu_count() or 1),
     )
     tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(WORK / "pack" / "sentencepiece.model"))
-    return translator, tokenizer
+    raw.translate_batch([["▁a"]] * 8, beam_size=args.beam, max_decoding_length=4)  # warm-up
+    decode = dict(beam_size=args.beam, max_decoding_length=args.length, min_decoding_length=args.length)
 
+    ours_s = limit_s = naive_s = 0.0
+    fragments = translated = naive_calls = 0
+    occurrences_total = 0
+    size = len(files) // args.slices + 1
+    for k in range(0, len(files), size):
+        part = files[k : k + size]
+        already = len(asked)
+        occurrences: list[str] = []
+        t0 = time.perf_counter()
+        for doc in pipeline.process_many((str(f), f.read_bytes()) for f in part):
+            for frag in doc.fragments:
+                fragments += 1
+                if frag.method.startswith("argos:"):
+                    translated += 1
+                    occurrences.append(frag.original)
+        ours_s += time.perf_counter() - t0
+        occurrences_total += len(occurrences)
 
-def limit(unique: list[str], args) -> dict:
-    """One translate_batch over the unique texts, pre-tokenized and sorted: CTranslate2 alone."""
-    translator, tokenizer = load_raw(args)
-    batch = sorted((tokenizer.encode(t, out_type=str) for t in unique), key=len)
-    translator.translate_batch(batch[:8], beam_size=args.beam, max_decoding_length=4)  # warm-up
-    t0 = time.perf_counter()
-    translator.translate_batch(
-        batch, beam_size=args.beam, max_batch_size=4096, batch_type="tokens",
-        max_decoding_length=args.length, min_decoding_length=args.length,
-    )
-    seconds = time.perf_counter() - t0
-    return {"texts": len(batch), "seconds": round(seconds, 2), "output_tokens_s": round(len(batch) * args.length / seconds, 1)}
+        batch = sorted((tokenizer.encode(t, out_type=str) for t in asked[already:]), key=len)
+        t0 = time.perf_counter()
+        if batch:
+            raw.translate_batch(batch, max_batch_size=4096, batch_type="tokens", **decode)
+        limit_s += time.perf_counter() - t0
 
+        step = max(1, len(occurrences) // (args.naive_sample // args.slices or 1))
+        sample = occurrences[::step][: args.naive_sample // args.slices or 1]
+        t0 = time.perf_counter()
+        for text in sample:
+            raw.translate_batch([tokenizer.encode(text, out_type=str)], **decode)
+        naive_s += time.perf_counter() - t0
+        naive_calls += len(sample)
+        print(f"  slice {k // size + 1}: ours {ours_s:.0f}s, limit {limit_s:.0f}s, naive sample {naive_s:.0f}s",
+              file=sys.stderr)
+    LoadedPack.translate = real
 
-def naive(occurrences: list[str], args) -> dict:
-    """One call per fragment occurrence, as a per-fragment integration does; scaled from a sample."""
-    translator, tokenizer = load_raw(args)
-    step = max(1, len(occurrences) // args.naive_sample)
-    sample = occurrences[::step][: args.naive_sample]
-    t0 = time.perf_counter()
-    for text in sample:
-        translator.translate_batch(
-            [tokenizer.encode(text, out_type=str)], beam_size=args.beam,
-            max_decoding_length=args.length, min_decoding_length=args.length,
-        )
-    seconds = time.perf_counter() - t0
-    per_call = seconds / len(sample)
+    mb = sum(f.stat().st_size for f in files) / 1e6
+    tokens = len(asked) * args.length
+    naive_all = naive_s / naive_calls * occurrences_total
     return {
-        "sample_calls": len(sample), "sample_seconds": round(seconds, 2),
-        "output_tokens_s": round(args.length / per_call, 1),
-        "estimated_seconds_all": round(per_call * len(occurrences), 1),
-        "occurrences": len(occurrences),
+        "ours": {
+            "pages": len(files), "mb": round(mb, 2), "fragments": fragments,
+            "translated_fragments": translated, "unique_translated": len(asked),
+            "seconds": round(ours_s, 2), "ct2_seconds": round(spent[0], 2),
+            "pages_s": round(len(files) / ours_s, 2), "mb_s": round(mb / ours_s, 3),
+            "fragments_s": round(fragments / ours_s, 1),
+            "translated_fragments_s": round(translated / ours_s, 1),
+            "output_tokens_s": round(tokens / ours_s, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "peak_rss_largest_worker_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
+        },
+        "limit": {"texts": len(asked), "seconds": round(limit_s, 2), "output_tokens_s": round(tokens / limit_s, 1)},
+        "naive": {
+            "sample_calls": naive_calls, "sample_seconds": round(naive_s, 2),
+            "output_tokens_s": round(naive_calls * args.length / naive_s, 1),
+            "estimated_seconds_all": round(naive_all, 1), "occurrences": occurrences_total,
+        },
     }
 
 
@@ -231,7 +228,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk-size", type=int, default=64)
     parser.add_argument("--stage-pages", type=int, default=200, help="pages for the stages-alone figure")
-    parser.add_argument("--naive-sample", type=int, default=150, help="calls timed for the naive figure")
+    parser.add_argument("--naive-sample", type=int, default=100, help="calls timed for the naive figure")
+    parser.add_argument("--slices", type=int, default=10, help="slices to interleave ours and the references in")
     parser.add_argument("--memory-sizes", default="0.5,1,2,4", help="MB of line input for the peak-memory figure")
     parser.add_argument("--memory-probe", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -245,12 +243,8 @@ def main() -> None:
     results: dict = {"settings": {k: v for k, v in vars(args).items() if k != "memory_probe"}, "cpus": os.cpu_count()}
     print(f"stages alone on {args.stage_pages} pages ...", file=sys.stderr)
     results["stages"] = stages_alone(files[: args.stage_pages])
-    print(f"ours on {len(files)} pages ...", file=sys.stderr)
-    results["ours"], unique, occurrences = ours(files, args)
-    print(f"raw CTranslate2 limit on {len(unique)} unique texts ...", file=sys.stderr)
-    results["limit"] = limit(unique, args)
-    print(f"naive, {args.naive_sample} of {len(occurrences)} calls ...", file=sys.stderr)
-    results["naive"] = naive(occurrences, args)
+    print(f"ours, the limit and naive on {len(files)} pages, {args.slices} slices ...", file=sys.stderr)
+    results.update(measure(files, args))
     results["memory"] = []
     for size in args.memory_sizes.split(","):
         print(f"peak memory, {size} MB of lines ...", file=sys.stderr)
