@@ -123,7 +123,9 @@ class _Sink:
             self._file = self._tmp = None
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
+    """Run the command; ``make_pipeline`` builds the Pipeline from its keyword options
+    (polyglot_pipe.ray passes one that makes a RayPipeline)."""
     input_format = getattr(args, "input_format", "text")
     if input_format == "jsonl" and args.format != "jsonl":
         _say("--input-format jsonl writes the records back as JSONL: use --format jsonl")
@@ -152,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
 
     # The lead wires --install-missing here: packs.install_missing(...) for the
     # languages the user names, before the Pipeline (and its Translator) is built.
-    pipeline = Pipeline(
+    pipeline = make_pipeline(
         target=args.target,
         packs_dir=args.packs_dir,
         langs=[code.strip() for code in args.langs.split(",")] if args.langs else None,
@@ -215,7 +217,8 @@ def run(args: argparse.Namespace) -> int:
             sink.abandon()
         raise
     finally:
-        pipeline.close()
+        if hasattr(pipeline, "close"):
+            pipeline.close()
 
     for lang, command in summary.missing_packs().items():
         _say(f"no {lang}->{args.target} pack installed ({summary.no_pack[lang]} fragments left untranslated): {command}")
