@@ -128,7 +128,11 @@ def measure(files: list[Path], args) -> dict:
     )
     tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(WORK / "pack" / "sentencepiece.model"))
     raw.translate_batch([["▁a"]] * 8, beam_size=args.beam, max_decoding_length=4)  # warm-up
-    decode = dict(beam_size=args.beam, max_decoding_length=args.length, min_decoding_length=args.length)
+    # Argos's decoding options, as LoadedPack.translate passes them, for all three ways.
+    decode = dict(
+        beam_size=args.beam, num_hypotheses=1, length_penalty=0.2, replace_unknowns=True,
+        max_decoding_length=args.length, min_decoding_length=args.length,
+    )
 
     ours_s = limit_s = naive_s = 0.0
     fragments = translated = naive_calls = 0
