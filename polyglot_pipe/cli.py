@@ -79,10 +79,23 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-size", type=int, default=64, metavar="N", help="documents translated together, deduplicated (default: 64)")
     parser.add_argument("--no-memory", action="store_true", help="neither read nor fill the translation memory")
     parser.add_argument("--memory-path", metavar="FILE", help="the translation memory's SQLite file (default: in the user cache; $POLYGLOT_PIPE_CACHE_DIR moves it)")
+    parser.add_argument(
+        "--install-missing", action="store_true",
+        help="install missing packs from the index (ARGOS_PACKAGE_INDEX) before translating; offline, say so and go on",
+    )
+    parser.add_argument(
+        "--ray", nargs="?", const="", metavar="ADDRESS",
+        help="run on a Ray cluster (needs the [ray] extra): a local one without ADDRESS; "
+        "write --ray=ADDRESS, or put --ray after the inputs",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary line")
 
 
 def run_command(args: argparse.Namespace) -> int:
+    if args.ray is not None:
+        from .ray import run_cli
+
+        return run_cli(args, args.ray or None)
     from .runner import run
 
     return run(args)

@@ -87,6 +87,9 @@ class Pipeline:
         process_many; 1 does them in this process.  Output order never changes.
     max_batch_tokens, max_decoding_length, min_decoding_length: CTranslate2's
         batching and decoding limits (the lengths are for benchmarks).
+    on_missing_pack: called with a language code when a confidently labelled
+        language has no pack, before its fragments are marked "no-pack"; it may
+        install one (``run --install-missing`` does, from the index).
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class Pipeline:
         max_batch_tokens: int = 4096,
         max_decoding_length: int = 256,
         min_decoding_length: int = 0,
+        on_missing_pack=None,
     ):
         from .translate import Translator
 
@@ -125,6 +129,7 @@ class Pipeline:
                 max_batch_tokens=max_batch_tokens,
                 max_decoding_length=max_decoding_length,
                 min_decoding_length=min_decoding_length,
+                on_missing_pack=on_missing_pack,
             )
             if translate
             else None

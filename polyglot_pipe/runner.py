@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .decode import NotTextError
+from .output.jsonl import dumps
 from .output import Summary, get_writer
 from .pipeline import Pipeline
 from .sources import Source, SourceError, iter_sources, looks_binary
@@ -91,11 +92,11 @@ class _Sink:
             self.summary.add_record(record)
         self.written = True
         if line is not None:
-            self._open().write(json.dumps(line, ensure_ascii=False) + "\n")
+            self._open().write(dumps(line) + "\n")
         elif self.format == "jsonl":
             out = self._open()
             for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.write(dumps(record) + "\n")
         else:
             self._held.extend(records)
 
@@ -152,12 +153,15 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
     if skipped and not args.quiet:
         _say(f"skipped {skipped} input(s) whose output is up to date (--force redoes them)")
 
-    # The lead wires --install-missing here: packs.install_missing(...) for the
-    # languages the user names, before the Pipeline (and its Translator) is built.
+    try:
+        langs = parse_langs(args.langs)
+    except ValueError as exc:
+        _say(str(exc))
+        return 2
     pipeline = make_pipeline(
         target=args.target,
         packs_dir=args.packs_dir,
-        langs=[code.strip() for code in args.langs.split(",")] if args.langs else None,
+        langs=langs,
         translate=not args.no_translate,
         device=args.device,
         beam_size=args.beam_size,
@@ -165,6 +169,7 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
         memory=_memory(args),
         chunk_size=getattr(args, "chunk_size", 64),
         workers=_workers(args, jobs, input_format),
+        **({"on_missing_pack": _pack_installer(args)} if getattr(args, "install_missing", False) else {}),
     )
     summary = Summary(target=args.target)
     live: list[_Sink] = []
@@ -226,6 +231,46 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
     if not args.quiet:
         _say(summary.line().removeprefix(f"{PROG}: "))
     return 1 if errors else 0
+
+
+def parse_langs(value: str | None) -> list[str] | None:
+    """--langs ru,en,de -> ["ru", "en", "de"]; an unknown code is a ValueError naming it."""
+    if not value:
+        return None
+    from .identify import LanguageIdentifier
+
+    langs = [code.strip() for code in value.split(",") if code.strip()]
+    LanguageIdentifier(langs=langs)  # checks the codes
+    return langs
+
+
+def _pack_installer(args: argparse.Namespace):
+    """For --install-missing: install a language's pack from the index when the run first needs it.
+
+    Offline (or with a broken index) it says so once and stops trying, so the
+    run goes on with "no-pack" fragments.
+    """
+    from .packs import install_missing
+
+    gave_up = False
+
+    def install(lang: str) -> None:
+        nonlocal gave_up
+        if gave_up:
+            return
+        said: list[str] = []
+
+        def say(message: str) -> None:
+            said.append(message)
+            _say(message)
+
+        installed = install_missing(
+            [lang], args.target, args.packs_dir, say=say, progress=sys.stderr.isatty() and not args.quiet
+        )
+        # An index without this pair is no reason to stop; being offline or a broken index is.
+        gave_up = not installed and not all("has none" in message for message in said)
+
+    return install
 
 
 def _umask() -> int:

@@ -112,6 +112,10 @@ class LoadedPack:
         return [" ".join(part for part in parts if part) for parts in outputs]
 
 
+#: How sure a label must be before a missing pack for it is worth installing.
+INSTALL_CONFIDENCE = 0.9
+
+
 class Translator:
     """The translation stage: finds, loads and runs packs; deduplicates across documents.
 
@@ -120,6 +124,10 @@ class Translator:
     its hits are marked ``cached``.  Within one run, text already translated in
     an earlier chunk is reused from an in-process cache (not marked ``cached``:
     that flag means "from the persistent memory").
+
+    ``on_missing_pack(lang)`` is asked once per language that has no pack but
+    at least one fragment labelled with confidence >= INSTALL_CONFIDENCE, so a
+    stray mislabel of a short string never triggers a large download.
     """
 
     def __init__(
@@ -135,8 +143,10 @@ class Translator:
         max_batch_tokens: int = 4096,
         max_decoding_length: int = 256,
         min_decoding_length: int = 0,
+        on_missing_pack=None,
     ):
         self.target = target
+        self.on_missing_pack = on_missing_pack
         self.packs_dir = packs_dir
         self.device = device
         self.compute_type = compute_type
@@ -156,33 +166,40 @@ class Translator:
         for doc in docs:
             yield self(doc)
 
-    def pack_for(self, lang: str) -> LoadedPack | Exception | None:
+    def pack_for(self, lang: str, may_install: bool = False) -> LoadedPack | Exception | None:
         """The loaded pack lang->target, None when none is installed, the error when it won't load."""
         if lang not in self._loaded:
             pack = find_pack(lang, self.target, self.packs_dir)
+            if pack is None and may_install and self.on_missing_pack is not None:
+                self.on_missing_pack(lang)
+                pack = find_pack(lang, self.target, self.packs_dir)
             if pack is None:
-                self._loaded[lang] = None
-            else:
-                try:
-                    self._loaded[lang] = LoadedPack.load(
-                        pack, device=self.device, compute_type=self.compute_type, threads=self.threads
-                    )
-                except Exception as exc:  # a broken pack fails its fragments, not the run
-                    self._loaded[lang] = exc
+                if may_install or self.on_missing_pack is None:
+                    self._loaded[lang] = None  # asked (or no one to ask): settled for this run
+                return None
+            try:
+                self._loaded[lang] = LoadedPack.load(
+                    pack, device=self.device, compute_type=self.compute_type, threads=self.threads
+                )
+            except Exception as exc:  # a broken pack fails its fragments, not the run
+                self._loaded[lang] = exc
         return self._loaded[lang]
 
     def translate_documents(self, docs: Sequence[Document]) -> list[Document]:
         """Translate every fragment that needs it, all documents together, one batch per pack."""
         wanted: dict[str, dict[str, None]] = {}
+        confident: set[str] = set()
         for doc in docs:
             for frag in doc.fragments:
                 if self._is_source(frag):
                     continue
                 wanted.setdefault(frag.lang, {})[frag.original] = None
+                if frag.lang_confidence >= INSTALL_CONFIDENCE:
+                    confident.add(frag.lang)
 
         done: dict[tuple[str, str], tuple] = {}  # (lang, text) -> (english, method, status, error, cached)
         for lang, texts in wanted.items():
-            loaded = self.pack_for(lang)
+            loaded = self.pack_for(lang, may_install=lang in confident)
             if loaded is None:
                 for text in texts:
                     done[lang, text] = (None, "none", "no-pack", None, False)

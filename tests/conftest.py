@@ -164,3 +164,15 @@ def packs_env(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------
 # end of the packs block
 # ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Isolation: no test reads or fills the user's real translation memory
+# (owner: the lead; used by every test)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path_factory, monkeypatch):
+    """Each test gets its own cache folder, so CLI runs never come back `cached` from an earlier test."""
+    monkeypatch.setenv("POLYGLOT_PIPE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -309,3 +309,13 @@ def test_a_translation_run_opens_no_network_connection(packs_dir, monkeypatch):
     russian = [f for f in doc.fragments if f.lang == "ru"]
     assert russian and russian[0].status == "ok" and russian[0].english
     assert attempts == []
+
+
+def test_a_lone_surrogate_in_jsonl_input_is_written_back_escaped(tmp_path, empty_packs_dir):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "text": "Broken \\ud800 text. Hello."}\n', encoding="utf-8")
+    result = run_cli("run", str(source), "--input-format", "jsonl", "--packs-dir", str(empty_packs_dir))
+    assert result.returncode == 0, result.stderr.decode()
+    [record] = records_of(result.stdout)
+    assert record["id"] == 1
+    assert "".join(f["original"] + f["space_after"] for f in record["fragments"]) == "Broken \ud800 text. Hello."

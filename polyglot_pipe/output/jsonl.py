@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 __all__ = ["write_jsonl", "read_jsonl", "dumps"]
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
 
 def dumps(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False)
+    """One JSON line, UTF-8-writable: a lone surrogate (it can arrive inside JSON input)
+    is written as its \\u escape, which reads back to the same string."""
+    line = json.dumps(record, ensure_ascii=False)
+    if _SURROGATE_RE.search(line):
+        line = _SURROGATE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+    return line
 
 
 def write_jsonl(records: Iterable[dict], out: TextIO, summary=None) -> None:
