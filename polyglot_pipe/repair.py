@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,8 +60,17 @@ class RoundTrip:
             return None
 
     def undo_words(self, text: str) -> str:
-        """``undo`` word by word, leaving words it cannot apply to (clean Greek beside broken Russian)."""
-        return _TOKEN_RE.sub(lambda m: self.undo(m.group()) or m.group(), text)
+        """``undo`` word by word, leaving words it cannot apply to (clean Greek beside broken Russian).
+
+        For the single-byte code pages used here (ASCII-compatible, one byte per
+        character) undoing the whole text at once gives the same result when it
+        succeeds, and ASCII words never change, so only a failure is redone per
+        non-ASCII word.
+        """
+        whole = self.undo(text)
+        if whole is not None and self.really != "utf-8":
+            return whole
+        return _NON_ASCII_TOKEN_RE.sub(lambda m: self.undo(m.group()) or m.group(), text)
 
 
 # "sloppy" codecs decode the five bytes cp125x leaves undefined as C1 controls,
@@ -88,6 +98,8 @@ _SIGNAL_WEIGHT = 25.0
 _UNSEEN = math.log(1e-7)
 
 _TOKEN_RE = regex.compile(r"[^ \t\r\n\f\v]+")
+#: A token (as _TOKEN_RE) with at least one non-ASCII character.
+_NON_ASCII_TOKEN_RE = regex.compile(r"(?<![^ \t\r\n\f\v])[\x00-\x08\x0e-\x1f\x21-\x7f]*[^\x00-\x7f][^ \t\r\n\f\v]*")
 _ASCII_LETTERS_RE = regex.compile(r"[A-Za-z]")
 
 
@@ -168,6 +180,18 @@ def _profiles() -> dict[str, _ScriptModel]:
     return models
 
 
+class _NormalTable(dict):
+    """str.translate table applying ``_normal`` lazily: one C-speed pass per text
+    instead of a Python call per character."""
+
+    def __missing__(self, code: int) -> str:
+        out = self[code] = _normal(chr(code))
+        return out
+
+
+_NORMAL_TABLE = _NormalTable()
+
+
 @lru_cache(maxsize=4096)
 def _normal(ch: str) -> str:
     """langdetect's own character normalisation (its profiles use it), letters only."""
@@ -196,8 +220,30 @@ _OPENING = frozenset("¡¿")
 _LETTERS_RE = regex.compile(r"[\p{L}\p{M}]+")
 
 
+_SIGNALS_CACHE: dict[str, int] = {}
+
+
 def _signals(text: str) -> int:
-    """Count hard signals of mojibake: mixed scripts or case flips inside a word, junk touching letters."""
+    """Count hard signals of mojibake: mixed scripts or case flips inside a word, junk touching letters.
+
+    Every signal lies inside one whitespace-separated token, so the count is a
+    sum over tokens; tokens repeat across the candidates of one span (its
+    context, its unchanged words), so each token's count is cached.
+    """
+    cache = _SIGNALS_CACHE
+    total = 0
+    for token in text.split():
+        count = cache.get(token)
+        if count is None:
+            if len(cache) >= _MAX_CACHED:
+                cache.clear()
+            count = cache[token] = _token_signals(token)
+        total += count
+    return total
+
+
+def _token_signals(text: str) -> int:
+    """``_signals`` of one token (no whitespace inside)."""
     count = 0
     for word in _LETTERS_RE.findall(text):
         scripts = {"Han" if s in _KANJI_KANA else s for s in map(script_of, word)} - {COMMON, "Inherited"}
@@ -225,6 +271,9 @@ def _signals(text: str) -> int:
 
 
 _KANJI_KANA = frozenset(("Hiragana", "Katakana", "Han"))
+#: Entries in each per-token or per-line cache before it is emptied (bounded memory on long runs).
+_MAX_CACHED = 50_000
+_MAX_CACHED_LINE = 2_000
 
 
 def _evidence(text: str) -> tuple[float, int]:
@@ -234,7 +283,7 @@ def _evidence(text: str) -> tuple[float, int]:
     Russian phrase inside an English line is not penalised for mixing.
     """
     words: dict[str, list[str]] = {}
-    for word in "".join(_normal(c) for c in text).split():
+    for word in text.translate(_NORMAL_TABLE).split():
         script = script_of(word[0])
         words.setdefault("Han" if script in _KANJI_KANA else script, []).append(word)
     profiles = _profiles()
@@ -271,8 +320,8 @@ def language_score(text: str) -> float:
 
 
 def _letter_share(text: str) -> float:
-    visible = [c for c in text if not c.isspace()]
-    return sum(c.isalpha() for c in visible) / len(visible) if visible else 0.0
+    visible = len(text) - sum(map(str.isspace, text))
+    return sum(map(str.isalpha, text)) / visible if visible else 0.0
 
 
 def _enough_change(raw: str, repaired: str) -> bool:
@@ -396,7 +445,7 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
             if max(sum(c.isalpha() for c in w) for w in changed_words) < MIN_LETTERS:
                 continue
             total, count = _evidence(before + repaired + after)
-            changed = sum(a != b for a, b in zip(span, repaired))
+            changed = sum(map(operator.ne, span, repaired))
             gain = (total - raw()[0]) / changed
         else:
             total, count = _evidence(before + repaired + after)
@@ -466,6 +515,27 @@ def _repair_run(line: str, run: list[tuple[int, int]], max_rounds: int) -> list[
     return [(a, b, cur, "+".join(names)) for a, b, cur, names in units if names and cur != line[a:b]]
 
 
+_LINE_CACHE: dict[tuple[str, int], tuple[tuple[int, int, str, str], ...]] = {}
+
+
+def _repair_line(line: str, max_rounds: int) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, new text, repair name) per change in one line.
+
+    Repairs never look past the line, so the result depends on the line alone
+    and is cached: scraped pages repeat their non-ASCII boilerplate ("Все
+    новости", "© AFP"), which then costs one dict look-up.
+    """
+    key = (line, max_rounds)
+    cached = _LINE_CACHE.get(key)
+    if cached is None:
+        cached = tuple(change for run in _runs(line) for change in _repair_run(line, run, max_rounds))
+        if len(line) <= _MAX_CACHED_LINE and _TRACE is None:  # tracing must see every decision
+            if len(_LINE_CACHE) >= _MAX_CACHED:
+                _LINE_CACHE.clear()
+            _LINE_CACHE[key] = cached
+    return cached
+
+
 def repair_text(text: str, *, max_rounds: int = 2) -> tuple[str, tuple[Edit, ...]]:
     """The repaired text and the edits that made it; line breaks are never touched.
 
@@ -482,15 +552,14 @@ def repair_text(text: str, *, max_rounds: int = 2) -> tuple[str, tuple[Edit, ...
     line_start = 0
     for line in text.split("\n"):
         if not line.isascii():
-            for run in _runs(line):
-                for a, b, new, name in _repair_run(line, run, max_rounds):
-                    ra, rb = line_start + a, line_start + b
-                    out.append(text[raw_pos:ra])
-                    new_pos += ra - raw_pos
-                    out.append(new)
-                    edits.append(Edit(new_pos, new_pos + len(new), ra, rb, name))
-                    new_pos += len(new)
-                    raw_pos = rb
+            for a, b, new, name in _repair_line(line, max_rounds):
+                ra, rb = line_start + a, line_start + b
+                out.append(text[raw_pos:ra])
+                new_pos += ra - raw_pos
+                out.append(new)
+                edits.append(Edit(new_pos, new_pos + len(new), ra, rb, name))
+                new_pos += len(new)
+                raw_pos = rb
         line_start += len(line) + 1
     if not edits:
         return text, ()
