@@ -176,3 +176,30 @@ def packs_env(tmp_path, monkeypatch):
 def _private_cache_dir(tmp_path_factory, monkeypatch):
     """Each test gets its own cache folder, so CLI runs never come back `cached` from an earlier test."""
     monkeypatch.setenv("POLYGLOT_PIPE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+# ---------------------------------------------------------------------------
+# Real packs: our committed ru->en pack installed in a private packages folder
+# (owner: the lead; used by the spine, memory, batch and Ray tests)
+# ---------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+RU_PACK = ROOT / "language_packs" / "translate-ru_en-1_0.argosmodel"
+
+
+@pytest.fixture(scope="session")
+def ru_packs_dir(tmp_path_factory) -> Path:
+    """A packages directory holding our real ru->en pack (the committed .argosmodel, installed)."""
+    from polyglot_pipe.packs import install_pack_file
+
+    if not RU_PACK.exists():
+        pytest.fail(f"{RU_PACK} is missing: build it with language_packs/build.sh")
+    directory = tmp_path_factory.mktemp("ru-packs")
+    install_pack_file(RU_PACK, directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def empty_packs_dir(tmp_path_factory) -> Path:
+    """A packages directory with no pack in it."""
+    return tmp_path_factory.mktemp("no-packs")

@@ -1,7 +1,7 @@
 """Batch runs: one output per input, resumable after a kill, streamed line and JSONL inputs, workers.
 
 Runs go through the real command (a subprocess) or the real Pipeline; translation
-uses a real CTranslate2 pack (see test_memory.ru_packs_dir).
+uses a real CTranslate2 pack (the ru_packs_dir fixture in conftest.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_memory import RUSSIAN_LINE, ru_packs_dir  # noqa: F401  (a session fixture)
+from test_memory import RUSSIAN_LINE
 
 from polyglot_pipe import Pipeline
 from polyglot_pipe.cli import build_parser
@@ -137,7 +137,7 @@ def test_a_failed_input_gets_no_output_and_is_tried_again(tmp_path):
     assert "skipped 1 input(s)" in again.stderr.decode() and "bad.txt: a binary file" in again.stderr.decode()
 
 
-def test_killed_run_loses_no_finished_output_leaves_no_partial_file_and_resumes(tmp_path, ru_packs_dir):  # noqa: F811
+def test_killed_run_loses_no_finished_output_leaves_no_partial_file_and_resumes(tmp_path, ru_packs_dir):
     corpus = make_corpus(tmp_path / "corpus", 30)
     common = ("--packs-dir", str(ru_packs_dir), "--no-memory", "--langs", "en,ru", "--chunk-size", "2", "-q")
     clean_dir = tmp_path / "clean"
@@ -178,7 +178,7 @@ def test_killed_run_loses_no_finished_output_leaves_no_partial_file_and_resumes(
 # --- streamed inputs --------------------------------------------------------------------------
 
 
-def test_jsonl_input_keeps_every_field_adds_fragments_and_marks_bad_records(tmp_path, ru_packs_dir):  # noqa: F811
+def test_jsonl_input_keeps_every_field_adds_fragments_and_marks_bad_records(tmp_path, ru_packs_dir):
     source = tmp_path / "in.jsonl"
     lines = [
         json.dumps({"id": 7, "text": f"Subscribe\n{RUSSIAN_LINE}", "url": "https://example.org/a"}, ensure_ascii=False),
@@ -271,7 +271,7 @@ def test_workers_give_the_same_documents_in_the_same_order():
     assert results[1][2] == ["binary"]
 
 
-def test_repeated_fragments_are_translated_once_per_run(ru_packs_dir, monkeypatch):  # noqa: F811
+def test_repeated_fragments_are_translated_once_per_run(ru_packs_dir, monkeypatch):
     asked: list[str] = []
     real = LoadedPack.translate
 

@@ -21,68 +21,11 @@ from hypothesis import strategies as st
 
 from polyglot_pipe import Pipeline
 from polyglot_pipe.memory import ENV_VAR, TranslationMemory, default_path, pack_key
-from polyglot_pipe.packs import find_pack, install_pack_file, read_pack
+from polyglot_pipe.packs import find_pack, read_pack
 
 ROOT = Path(__file__).resolve().parent.parent
-RU_PACK = ROOT / "language_packs" / "translate-ru_en-1_0.argosmodel"
-CORPUS = ROOT / "language_packs" / "corpus" / "ru-en.tsv"
 RUSSIAN_LINE = "Заголовок открываемого материала"
 PAGE = f"Subscribe\n{RUSSIAN_LINE}\nМосква — столица России.\n{RUSSIAN_LINE}\n"
-
-
-def build_tiny_random_pack(directory: Path) -> Path:
-    """An installed ru->en pack folder: a 1+1-layer Marian model with random weights, CTranslate2 int8."""
-    pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    import ctranslate2
-    import sentencepiece as spm
-    import torch
-
-    torch.manual_seed(0)
-    pack = directory / "translate-ru_en-0_1"
-    pack.mkdir(parents=True)
-    text = directory / "spm.txt"
-    lines = CORPUS.read_text(encoding="utf-8").splitlines()[:2000]
-    text.write_text("\n".join(part for line in lines for part in line.split("\t")) + "\n", encoding="utf-8")
-    spm.SentencePieceTrainer.train(
-        input=str(text), model_prefix=str(pack / "sentencepiece"), vocab_size=1000, hard_vocab_limit=False,
-        eos_id=0, unk_id=1, bos_id=-1, pad_id=-1, num_threads=1, minloglevel=2,
-    )
-    sp = spm.SentencePieceProcessor(model_file=str(pack / "sentencepiece.model"))
-    tokens = [sp.id_to_piece(i) for i in range(sp.get_piece_size())] + ["<pad>"]
-    config = transformers.MarianConfig(
-        vocab_size=len(tokens), decoder_vocab_size=len(tokens), d_model=64, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=128, decoder_ffn_dim=128,
-        max_position_embeddings=512, share_encoder_decoder_embeddings=True, tie_word_embeddings=True,
-        pad_token_id=len(tokens) - 1, eos_token_id=0, decoder_start_token_id=len(tokens) - 1,
-    )
-
-    class Vocab:
-        eos_token, unk_token = tokens[0], tokens[1]
-
-        def get_vocab(self):
-            return {t: i for i, t in enumerate(tokens)}
-
-    class Converter(ctranslate2.converters.TransformersConverter):
-        def load_tokenizer(self, *args, **kwargs):
-            return Vocab()
-
-    transformers.MarianMTModel(config).save_pretrained(directory / "hf")
-    Converter(str(directory / "hf")).convert(str(pack / "model"), quantization="int8")
-    metadata = {"package_version": "0.1", "from_code": "ru", "to_code": "en", "type": "translate"}
-    (pack / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
-    return pack
-
-
-@pytest.fixture(scope="session")
-def ru_packs_dir(tmp_path_factory) -> Path:
-    """A packages directory holding one real ru->en pack."""
-    directory = tmp_path_factory.mktemp("ru-packs")
-    if RU_PACK.exists():
-        install_pack_file(RU_PACK, directory)
-    else:
-        build_tiny_random_pack(directory)
-    return directory
 
 
 @pytest.fixture

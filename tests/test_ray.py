@@ -23,12 +23,10 @@ from hypothesis import strategies as st  # noqa: E402
 
 from polyglot_pipe import Pipeline  # noqa: E402
 from polyglot_pipe.cli import build_parser, main  # noqa: E402
-from polyglot_pipe.packs import install_pack_file  # noqa: E402
 from polyglot_pipe.ray import FRAGMENT_TYPE, FragmentWorker, pipeline_options, process_dataset, run_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
-RU_PACK = ROOT / "language_packs" / "translate-ru_en-1_0.argosmodel"
 RUSSIAN_LINE = "Заголовок открываемого материала"
 
 PAGES = [
@@ -55,19 +53,8 @@ def cluster():
         ray.shutdown()
 
 
-@pytest.fixture(scope="module")
-def packs_dir(tmp_path_factory) -> Path:
-    """Our real ru->en pack, installed into a private packages directory."""
-    if not RU_PACK.exists():
-        pytest.fail(f"{RU_PACK} is missing: build it with language_packs/build.sh")
-    directory = tmp_path_factory.mktemp("packs")
-    install_pack_file(RU_PACK, directory)
-    return directory
 
 
-@pytest.fixture(scope="module")
-def empty_packs_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("no-packs")
 
 
 def arrow_fragments(doc) -> list[dict]:
@@ -120,12 +107,12 @@ def test_worker_marks_values_that_are_not_text(empty_packs_dir):
 # -- on the cluster
 
 
-def test_dataset_records_match_the_single_machine_run(cluster, packs_dir):
+def test_dataset_records_match_the_single_machine_run(cluster, ru_packs_dir):
     """Each record comes back once, with its other fields as they were and the fragments one machine makes."""
     rows = [{"key": i, "text": page, "meta": {"site": f"s{i % 3}"}, "tags": ["a"] * i} for i, page in enumerate(PAGES)]
-    out = process_dataset(ray.data.from_items(rows), packs_dir=packs_dir, batch_size=3, workers=2).take_all()
+    out = process_dataset(ray.data.from_items(rows), packs_dir=ru_packs_dir, batch_size=3, workers=2).take_all()
 
-    pipeline = Pipeline(packs_dir=packs_dir, threads=1)
+    pipeline = Pipeline(packs_dir=ru_packs_dir, threads=1)
     expected = {row["key"]: arrow_fragments(pipeline.process(row["text"])) for row in rows}
     assert sorted(r["key"] for r in out) == [row["key"] for row in rows]
     for record in out:
@@ -173,9 +160,9 @@ def _ours(stderr: str) -> list[str]:
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "md"])
-def test_cli_writes_what_the_single_machine_run_writes(cluster, packs_dir, tmp_path, capsys, fmt):
+def test_cli_writes_what_the_single_machine_run_writes(cluster, ru_packs_dir, tmp_path, capsys, fmt):
     inputs = _write_inputs(tmp_path / "in")
-    common = ["run", *inputs, "--packs-dir", str(packs_dir), "--format", fmt, "--no-memory"]
+    common = ["run", *inputs, "--packs-dir", str(ru_packs_dir), "--format", fmt, "--no-memory"]
 
     single_status = main([*common, "-o", str(tmp_path / f"single.{fmt}")])
     single_err = capsys.readouterr().err
@@ -206,7 +193,7 @@ def _files(folder: Path) -> dict[str, list[dict]]:
     }
 
 
-def test_cli_output_folder_and_jsonl_records_as_on_one_machine(cluster, packs_dir, tmp_path, capsys):
+def test_cli_output_folder_and_jsonl_records_as_on_one_machine(cluster, ru_packs_dir, tmp_path, capsys):
     """-o DIR (one output per input) and --input-format jsonl, with a translation memory each."""
     import json
 
@@ -219,7 +206,7 @@ def test_cli_output_folder_and_jsonl_records_as_on_one_machine(cluster, packs_di
     def run(name: str, runner) -> tuple[int, list[str]]:
         out = tmp_path / name
         out.mkdir()
-        args = ["run", str(inputs), "-o", f"{out}/", "--input-format", "jsonl", "--packs-dir", str(packs_dir),
+        args = ["run", str(inputs), "-o", f"{out}/", "--input-format", "jsonl", "--packs-dir", str(ru_packs_dir),
                 "--memory-path", str(tmp_path / f"{name}.sqlite3")]
         status = runner(args)
         return status, _ours(capsys.readouterr().err)
@@ -283,7 +270,7 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(cluster, empty_packs_
     assert all(row["fragments_error"] is None and row["fragments"][0]["original"].startswith("Page") for row in result["rows"])
 
 
-def test_hostile_and_huge_records_do_not_stop_the_job(cluster, packs_dir):
+def test_hostile_and_huge_records_do_not_stop_the_job(cluster, ru_packs_dir):
     huge = ("lorem ipsum dolor sit amet " * 40_000) + "\n" + RUSSIAN_LINE  # about 1 MB
     hostile = {
         "huge": huge,
@@ -295,11 +282,11 @@ def test_hostile_and_huge_records_do_not_stop_the_job(cluster, packs_dir):
         "null": None,
     }
     rows = [{"name": name, "text": text} for name, text in hostile.items()] + [{"name": "plain", "text": RUSSIAN_LINE}]
-    out = {r["name"]: r for r in process_dataset(ray.data.from_items(rows), packs_dir=packs_dir, batch_size=2).take_all()}
+    out = {r["name"]: r for r in process_dataset(ray.data.from_items(rows), packs_dir=ru_packs_dir, batch_size=2).take_all()}
 
     assert sorted(out) == sorted(row["name"] for row in rows)
     assert out["null"]["fragments"] == [] and "missing or null" in out["null"]["fragments_error"]
-    labeller = Pipeline(packs_dir=packs_dir, translate=False)
+    labeller = Pipeline(packs_dir=ru_packs_dir, translate=False)
     for name, text in hostile.items():
         if text is None:
             continue

@@ -13,12 +13,10 @@ import pytest
 
 import polyglot_pipe
 from polyglot_pipe import Pipeline
-from polyglot_pipe.packs import install_pack_file
 from polyglot_pipe.translate import LoadedPack
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
-RU_PACK = ROOT / "language_packs" / "translate-ru_en-1_0.argosmodel"
 RUSSIAN_LINE = "Заголовок открываемого материала"
 SHORT_ENGLISH = [
     "Subscribe",
@@ -31,19 +29,8 @@ SHORT_ENGLISH = [
 ]
 
 
-@pytest.fixture(scope="module")
-def packs_dir(tmp_path_factory) -> Path:
-    """Our real ru->en pack, installed into a private packages directory."""
-    if not RU_PACK.exists():
-        pytest.fail(f"{RU_PACK} is missing: build it with language_packs/build.sh")
-    directory = tmp_path_factory.mktemp("packs")
-    install_pack_file(RU_PACK, directory)
-    return directory
 
 
-@pytest.fixture(scope="module")
-def empty_packs_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("no-packs")
 
 
 def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -62,8 +49,8 @@ def records_of(stdout: bytes) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def seed_run(packs_dir) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    result = run_cli("run", str(SEED.relative_to(ROOT)), "--packs-dir", str(packs_dir))
+def seed_run(ru_packs_dir) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    result = run_cli("run", str(SEED.relative_to(ROOT)), "--packs-dir", str(ru_packs_dir))
     return result, records_of(result.stdout)
 
 
@@ -96,7 +83,7 @@ def test_seed_records_carry_the_contract_fields(seed_run):
     assert records[0]["encoding"] == "utf-8"
 
 
-def test_seed_russian_line_is_russian_and_translated_by_the_pack(seed_run, packs_dir):
+def test_seed_russian_line_is_russian_and_translated_by_the_pack(seed_run, ru_packs_dir):
     _, records = seed_run
     russian = by_text(records)[RUSSIAN_LINE]
     assert russian["lang"] == "ru"
@@ -106,7 +93,7 @@ def test_seed_russian_line_is_russian_and_translated_by_the_pack(seed_run, packs
     # The pack's own rendering of the line, asked of CTranslate2 directly.
     from polyglot_pipe.packs import find_pack
 
-    expected = LoadedPack.load(find_pack("ru", "en", packs_dir)).translate([RUSSIAN_LINE])[0]
+    expected = LoadedPack.load(find_pack("ru", "en", ru_packs_dir)).translate([RUSSIAN_LINE])[0]
     assert russian["english"] == expected
     assert expected.strip()
 
@@ -254,8 +241,8 @@ def test_utf8_mojibake_is_repaired_and_recorded_on_the_fragment():
     assert record["raw"] == russian.raw and record["repairs"] == list(russian.repairs)
 
 
-def test_process_many_streams_documents_in_order(packs_dir):
-    pipeline = Pipeline(packs_dir=packs_dir, chunk_size=2)
+def test_process_many_streams_documents_in_order(ru_packs_dir):
+    pipeline = Pipeline(packs_dir=ru_packs_dir, chunk_size=2)
     items = [("a", "Subscribe"), ("b", RUSSIAN_LINE.encode("utf-8")), ("c", "Newsfeed")]
     docs = pipeline.process_many(iter(items))
     first = next(docs)
@@ -275,7 +262,7 @@ def test_process_many_reports_bad_items_and_goes_on():
     assert [d.id for d in docs] == ["ok"]
 
 
-def test_english_and_und_fragments_never_reach_the_translator(packs_dir, monkeypatch):
+def test_english_and_und_fragments_never_reach_the_translator(ru_packs_dir, monkeypatch):
     asked: list[str] = []
     real = LoadedPack.translate
 
@@ -284,12 +271,12 @@ def test_english_and_und_fragments_never_reach_the_translator(packs_dir, monkeyp
         return real(self, texts, **kwargs)
 
     monkeypatch.setattr(LoadedPack, "translate", recording)
-    doc = Pipeline(packs_dir=packs_dir).process(SEED.read_bytes())
+    doc = Pipeline(packs_dir=ru_packs_dir).process(SEED.read_bytes())
     assert asked == [RUSSIAN_LINE]
     assert sum(f.method.startswith("argos:") for f in doc.fragments) == 1
 
 
-def test_a_translation_run_opens_no_network_connection(packs_dir, monkeypatch):
+def test_a_translation_run_opens_no_network_connection(ru_packs_dir, monkeypatch):
     attempts: list[object] = []
 
     def refuse(*args, **kwargs):
@@ -305,7 +292,7 @@ def test_a_translation_run_opens_no_network_connection(packs_dir, monkeypatch):
         socket.create_connection(("127.0.0.1", 9))
     attempts.clear()
 
-    doc = Pipeline(packs_dir=packs_dir, memory=None).process(SEED.read_bytes())
+    doc = Pipeline(packs_dir=ru_packs_dir, memory=None).process(SEED.read_bytes())
     russian = [f for f in doc.fragments if f.lang == "ru"]
     assert russian and russian[0].status == "ok" and russian[0].english
     assert attempts == []
