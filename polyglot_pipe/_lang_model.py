@@ -17,6 +17,8 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -133,20 +135,46 @@ class NgramModel:
         try:
             return self._words[word]
         except KeyError:
-            pass
+            self.score_words([word])
+            return self._words[word]
+
+    def score_words(self, words: Iterable[str]) -> None:
+        """Put ``word_score`` of every word not yet seen into the cache, in one batch.
+
+        A word seen for the first time costs two dozen dict look-ups (its n-grams,
+        then wordfreq); batching a fragment's new words turns the numpy work around
+        them (gather, sum, logs) into a few calls instead of a few per word.
+        """
+        cache = self._words
+        new = [word for word in dict.fromkeys(words) if word not in cache]
+        if not new:
+            return
+        if len(cache) + len(new) > _MAX_CACHED_WORDS:
+            cache.clear()
         get = self.index.get
-        rows = [row for row in map(get, _ngrams(word.translate(self._normaliser))) if row is not None]
-        result = None
-        if rows:
-            vector = self.logp[rows].sum(axis=0)
-            group = "Latin" if word.isascii() else script_group(dominant_script(word))
-            if self.frequencies is not None:
-                self.frequencies.add_log_frequency(vector, word, group)
-            result = (vector, len(rows), group)
-        if len(self._words) >= _MAX_CACHED_WORDS:
-            self._words.clear()
-        self._words[word] = result
-        return result
+        normaliser = self._normaliser
+        row_lists = [[row for row in map(get, _ngrams(word.translate(normaliser))) if row is not None] for word in new]
+        known = [i for i, rows in enumerate(row_lists) if rows]
+        for i, rows in enumerate(row_lists):
+            if not rows:
+                cache[new[i]] = None
+        if not known:
+            return
+        lengths = [len(row_lists[i]) for i in known]
+        starts = np.cumsum([0] + lengths[:-1])
+        # sums each word's rows in order, exactly as logp[rows].sum(axis=0) would
+        vectors = np.add.reduceat(self.logp[[row for i in known for row in row_lists[i]]], starts, axis=0)
+        groups = ["Latin" if new[i].isascii() else script_group(dominant_script(new[i])) for i in known]
+        if self.frequencies is not None:
+            by_group: dict[str, list[int]] = {}
+            for k, group in enumerate(groups):
+                by_group.setdefault(group, []).append(k)
+            for group, members in by_group.items():
+                block = vectors[members]
+                self.frequencies.add_log_frequencies(block, [new[known[k]] for k in members], group)
+                vectors[members] = block
+        for k, i in enumerate(known):
+            cache[new[i]] = (vectors[k], lengths[k], groups[k])
 
 
 class WordFrequencies:
@@ -176,33 +204,69 @@ class WordFrequencies:
         for script, members in scripts.items():
             for j in members:
                 self._script_of_profile.setdefault(j, script)
-        self._tables: dict[str, tuple[np.ndarray, list, list[int]]] = {}
+        self._tables: dict[str, _Lists] = {}
         self.available = set(wordfreq.available_languages("small"))
 
-    def _load(self, script: str) -> tuple[np.ndarray, list[dict[str, float]]]:
-        known, tables = [], []
+    def _load(self, script: str) -> "_Lists":
+        """The lists of this script's languages, merged into one index: one dict
+        look-up per word instead of one per language (those look-ups, in tables of
+        30-60 thousand words each, were half the cost of a word seen for the first
+        time).  Each word maps to its (language column, frequency bucket) pairs,
+        read from wordfreq's raw bucket lists as ``get_frequency_dict`` reads them
+        (a word listed twice in one language keeps its last bucket); equal pair
+        tuples are shared, so the index takes about what the per-language dicts took."""
+        known, codes = [], []
         for j, name in enumerate(self.profiles):
             code = self.CODES.get(name, name)
             if self._script_of_profile.get(j) == script and code in self.available:
                 known.append(j)
-                tables.append(self._wordfreq.get_frequency_dict(code, "small"))
+                codes.append(code)
         unlisted = [j for j, s in self._script_of_profile.items() if s == script and j not in known]
-        getters = [table.get for table in tables]
-        self._tables[script] = (np.array(known, dtype=np.int64), getters, unlisted)
-        return self._tables[script]
+        index: dict[str, tuple[tuple[int, int], ...]] = {}
+        shared: dict[tuple, tuple] = {}
+        n_buckets = 1
+        for column, code in enumerate(codes):
+            buckets = self._wordfreq.get_frequency_list(code, "small")
+            n_buckets = max(n_buckets, len(buckets))
+            for bucket_index, bucket in enumerate(buckets):
+                pair = (column, bucket_index)
+                for word in bucket:
+                    pairs = index.get(word, ())
+                    if pairs and pairs[-1][0] == column:
+                        pairs = pairs[:-1]  # listed twice in this language: the last bucket wins
+                    pairs += (pair,)
+                    index[word] = shared.setdefault(pairs, pairs)
+        self._wordfreq.get_frequency_list.cache_clear()  # the index holds what we need of them
+        bucket_logs = np.log(np.array([self._wordfreq.cB_to_freq(-i) for i in range(n_buckets)]))
+        lists = _Lists(np.array(known, dtype=np.int64), unlisted, index, bucket_logs)
+        self._tables[script] = lists
+        return lists
 
-    def add_log_frequency(self, vector: np.ndarray, word: str, script: str) -> None:
-        """Add weight x (log P(word | language) - its maximum over the languages with a list) to ``vector``."""
-        known, getters, unlisted = self._tables.get(script) or self._load(script)
-        if not getters:
+    def add_log_frequencies(self, vectors: np.ndarray, words: Sequence[str], script: str) -> None:
+        """Add weight x (log P(word | language) - its maximum over the languages with a list)
+        to each row of ``vectors`` (one row per word, one column per profile), in place."""
+        lists = self._tables.get(script) or self._load(script)
+        if not len(lists.known):
             return
-        key = word.lower()
-        floor = FREQUENCY_FLOOR
-        logs = np.log(np.array([get(key, floor) for get in getters]))
-        top = logs.max()
-        vector[known] += self.weight * (logs - top)
-        if unlisted:
-            vector[unlisted] -= self.weight * UNLISTED_PENALTY
+        get = lists.index.get
+        logs = np.full((len(words), len(lists.known)), np.log(np.array([FREQUENCY_FLOOR]))[0])
+        cells = [(row, column, bucket) for row, word in enumerate(words) for column, bucket in get(word.lower(), ())]
+        if cells:
+            rows, columns, buckets = np.array(cells, dtype=np.int64).T
+            logs[rows, columns] = lists.bucket_logs[buckets]
+        vectors[:, lists.known] += self.weight * (logs - logs.max(axis=1, keepdims=True))
+        if lists.unlisted:
+            vectors[:, lists.unlisted] -= self.weight * UNLISTED_PENALTY
+
+
+@dataclass(frozen=True)
+class _Lists:
+    """One script's wordfreq lists, merged: word -> ((column in ``known``, bucket), ...)."""
+
+    known: np.ndarray  # profiles with a list
+    unlisted: list[int]  # profiles of the script without one
+    index: dict[str, tuple[tuple[int, int], ...]]
+    bucket_logs: np.ndarray  # log frequency of each bucket
 
 
 def _ngrams(word: str) -> list[str]:

@@ -133,7 +133,25 @@ class LanguageIdentifier:
             self._evidence[key] = cached
         return cached
 
+    def _evidence_many(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Cache the evidence of fragments (text, script) not seen yet, their new words
+        scored in one batch (a document's words together cost less than one by one)."""
+        plans = [(key, self._plan(*key)) for key in dict.fromkeys(keys) if key not in self._evidence]
+        if not plans:
+            return
+        self.model.score_words([word for _, plan in plans if isinstance(plan, tuple) for _, _, word in plan[4]])
+        if len(self._evidence) + len(plans) > 100_000:
+            self._evidence.clear()
+        for key, plan in plans:
+            self._evidence[key] = self._score(*plan) if isinstance(plan, tuple) else plan
+
     def _compute_evidence(self, text: str, script: str) -> _Evidence:
+        plan = self._plan(text, script)
+        return self._score(*plan) if isinstance(plan, tuple) else plan
+
+    def _plan(self, text: str, script: str) -> _Evidence | tuple:
+        """The evidence when no word needs scoring (a deciding script, no letters), else
+        what ``_score`` needs: (text, trust, script group, candidates, words)."""
         if script == COMMON:
             return _Evidence((), None, 0, decided=UNDETERMINED)
         if script == "Han" and _KANA_RE.search(text):
@@ -148,11 +166,14 @@ class LanguageIdentifier:
             # langdetect skips the inside of capital words, so "KOMMANDO" would say
             # nothing; lowercased it speaks, but capitals are often names and credits: less weight.
             text, trust = text.lower(), ALL_CAPS_TRUST
-        group = script_group(script)
+        return text, trust, script_group(script), candidates, self.model.words(text)
+
+    def _score(self, text: str, trust: float, group: str, candidates: tuple[int, ...], words: list) -> _Evidence:
+        """Evidence from the fragment's words: per-word log-likelihoods, summed."""
         spans, vectors, names = [], [], []
         n_grams = longest = 0
         word_score = self.model.word_score
-        for start, end, word in self.model.words(text):
+        for start, end, word in words:
             scored = word_score(word)
             if scored is None or scored[2] != group:
                 continue  # a Latin brand name inside a Russian sentence says nothing about Russian
@@ -185,6 +206,7 @@ class LanguageIdentifier:
 
     def __call__(self, doc: Document) -> Document:
         fragments = doc.fragments
+        self._evidence_many((f.original, f.script) for f in fragments)
         evidence = [self.evidence(f.original, f.script) for f in fragments]
         votes = self._document_votes(evidence)
         decisions = self._decide_document(evidence, votes)

@@ -180,3 +180,17 @@ def test_every_fragment_gets_a_label_and_tiling_survives(identify, text):
         assert frag.original == text[frag.start : frag.end] == frag.original.strip()
         if not any(ch.isalpha() for ch in frag.original):
             assert frag.lang == "und"
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(_TEXT, min_size=2, max_size=4))
+def test_labels_do_not_depend_on_what_was_labelled_before(texts):
+    """Words are scored once and cached, in batches of a document's new words: the
+    labels of a document must not depend on which documents came before it."""
+    forward = [labelled(LanguageIdentifier(), text) for text in texts]
+    identify = LanguageIdentifier()
+    backward = [labelled(identify, text) for text in reversed(texts)][::-1]
+    for one, other in zip(forward, backward):
+        assert [(f.start, f.end, f.lang, f.lang_confidence) for f in one.fragments] == [
+            (f.start, f.end, f.lang, f.lang_confidence) for f in other.fragments
+        ]

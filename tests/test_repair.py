@@ -204,3 +204,14 @@ def test_repair_is_idempotent_on_clean_text(lines, sep):
     assert repair_text(text) == (text, ())
     repaired = repair_text(broken(SEED_RUSSIAN, "cp1251", "sloppy-windows-1252") + sep + text)[0]
     assert repair_text(repaired) == (repaired, ())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_MOJIBAKE, st.text(alphabet="abc \t.,«»é", max_size=10)), min_size=1, max_size=6))
+def test_each_line_is_repaired_on_its_own_and_the_same_every_time(lines):
+    """Repairs never look past a line, so a page repairs as its lines do, whichever
+    lines came before (boilerplate repeated across pages is repaired alike)."""
+    alone = [repair_text(line)[0] for line in lines]
+    page = repair_text("\n".join(lines))[0]
+    assert page.split("\n") == alone
+    assert repair_text("\n".join(reversed(lines)))[0].split("\n") == alone[::-1]
