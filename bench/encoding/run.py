@@ -135,22 +135,42 @@ def byte_table() -> list[str]:
 
 
 def speed() -> list[str]:
-    """Decode + repair throughput on English-dominant text (best of 3, after a warm-up)."""
-    text = SEED.read_text(encoding="utf-8") * 50
-    data = text.encode("utf-8")
-    repair_text(decode_bytes(SEED.read_bytes()).text)  # loads the language tables once
-    best = [float("inf")] * 3
+    """Decode + repair throughput on English-dominant text (best of 3, after a warm-up).
+
+    repair_text caches each non-ASCII line's result (pages repeat their
+    boilerplate), so two figures: the seed page 50 times over (its lines repaired
+    once, then looked up), and the seed page alone with the caches emptied before
+    each of 50 passes (every line repaired from scratch: the one-off page).
+    """
+    from polyglot_pipe import repair
+
+    def empty_caches() -> None:
+        repair._LINE_CACHE.clear()
+        repair._SIGNALS_CACHE.clear()
+
+    page = SEED.read_bytes()
+    data = page * 50
+    repair_text(decode_bytes(page).text)  # loads the language tables once
+    best = [float("inf")] * 4
     for _ in range(3):
+        empty_caches()
         t0 = time.perf_counter()
         decoded = decode_bytes(data)
         t1 = time.perf_counter()
         repair_text(decoded.text)
         t2 = time.perf_counter()
-        best = [min(best[0], t1 - t0), min(best[1], t2 - t1), min(best[2], t2 - t0)]
+        cold = 0.0
+        for _ in range(50):
+            empty_caches()
+            t3 = time.perf_counter()
+            repair_text(decode_bytes(page).text)
+            cold += time.perf_counter() - t3
+        best = [min(best[0], t1 - t0), min(best[1], t2 - t1), min(best[2], t2 - t0), min(best[3], cold)]
     mb = len(data) / 1e6
     return [
         f"English-dominant seed x50 ({mb:.2f} MB, best of 3, one core): decode {mb / best[0]:.0f} MB/s, "
-        f"repair {mb / best[1]:.1f} MB/s, decode + repair {mb / best[2]:.1f} MB/s"
+        f"repair {mb / best[1]:.1f} MB/s, decode + repair {mb / best[2]:.1f} MB/s; "
+        f"the seed alone with the repair caches emptied before each of 50 passes: decode + repair {mb / best[3]:.1f} MB/s"
     ]
 
 
