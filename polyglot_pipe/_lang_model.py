@@ -14,12 +14,14 @@ model, made exact, deterministic and fast; no library exposes that.
 from __future__ import annotations
 
 import json
+import operator
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -271,7 +273,25 @@ class _Lists:
 
 def _ngrams(word: str) -> list[str]:
     """langdetect's n-grams of one space-padded word, with its rule that skips
-    the inside of all-capital words (acronyms say little about the language)."""
+    the inside of all-capital words (acronyms say little about the language).
+
+    Most words have no two capitals in a row, so the rule never fires: their
+    n-grams are slices of " word ", in the order langdetect's loop makes them.
+    """
+    length = len(word)
+    if length and " " not in word and not any(map(operator.and_, map(str.isupper, word), map(str.isupper, word[1:]))):
+        padded = " " + word + " "
+        bigrams = [padded[i : i + 2] for i in range(length + 1)]
+        trigrams = [padded[i : i + 3] for i in range(length)]
+        out = [word[0], bigrams[0]]
+        out += chain.from_iterable(zip(word[1:], bigrams[1:length], trigrams))
+        out += (bigrams[length], trigrams[length - 1])
+        return out
+    return _ngrams_loop(word)
+
+
+def _ngrams_loop(word: str) -> list[str]:
+    """langdetect's n-gram loop (``langdetect.utils.ngram.NGram``), for any word."""
     grams = " "
     capital = False
     out = []

@@ -170,28 +170,23 @@ class LanguageIdentifier:
 
     def _score(self, text: str, trust: float, group: str, candidates: tuple[int, ...], words: list) -> _Evidence:
         """Evidence from the fragment's words: per-word log-likelihoods, summed."""
-        spans, vectors, names = [], [], []
-        n_grams = longest = 0
-        word_score = self.model.word_score
-        for start, end, word in words:
-            scored = word_score(word)
-            if scored is None or scored[2] != group:
-                continue  # a Latin brand name inside a Russian sentence says nothing about Russian
-            vectors.append(scored[0])
-            n_grams += scored[1]
-            names.append(bool(spans) and word[:1].isupper())
-            spans.append((start, end))
-            longest = max(longest, end - start)
-        if longest < MIN_LETTERS:
+        scores = map(self.model.word_score, [word for _, _, word in words])
+        # a Latin brand name inside a Russian sentence says nothing about Russian
+        kept = [(w, scored) for w, scored in zip(words, scores) if scored is not None and scored[2] == group]
+        if not kept or max(end - start for (start, end, _), _ in kept) < MIN_LETTERS:
             return _Evidence((), None, 0, decided=UNDETERMINED)  # "T" in "2022-01-06T10:00" is no language
+        n_grams = sum(scored[1] for _, scored in kept)
         if len(candidates) == 1:
             return _Evidence(candidates, np.zeros(1), n_grams)
-        rows = np.array(vectors)[:, list(candidates)] * trust
+        rows = np.array([scored[0] for _, scored in kept])[:, list(candidates)] * trust
         loglik = rows.sum(axis=0)
         vote = _softmax(loglik) * min(n_grams, MAX_VOTE)
         best = int(np.argmax(loglik))
-        if len(spans) < SPLIT_MIN_FRAGMENT_WORDS:
+        if len(kept) < SPLIT_MIN_FRAGMENT_WORDS:
             return _Evidence(candidates, loglik, n_grams, vote=vote, best=best)
+        spans = [(start, end) for (start, end, _), _ in kept]
+        # a capitalised word after the first is likely a name
+        names = [False] + [word[:1].isupper() for (_, _, word), _ in kept[1:]]
         names_mask = np.array(names)
         diff = rows - rows[:, [best]]
         diff[names_mask] = 0.0

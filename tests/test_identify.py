@@ -194,3 +194,31 @@ def test_labels_do_not_depend_on_what_was_labelled_before(texts):
         assert [(f.start, f.end, f.lang, f.lang_confidence) for f in one.fragments] == [
             (f.start, f.end, f.lang, f.lang_confidence) for f in other.fragments
         ]
+
+
+def _langdetect_ngrams(word: str) -> list[str]:
+    """The n-grams langdetect's own Detector takes from one word (its _extract_ngrams loop)."""
+    from langdetect.utils.ngram import NGram
+
+    ngram, out = NGram(), []
+    for ch in " " + word + " ":
+        ngram.add_char(ch)
+        if ngram.capitalword:
+            continue
+        for n in (1, 2, 3):
+            if len(ngram.grams) < n:
+                break
+            gram = ngram.grams[-n:]
+            if gram and gram != " ":
+                out.append(gram)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(word=st.text(alphabet=st.sampled_from(list("abzAMZжЖяЯäÄé")), min_size=1, max_size=12))
+def test_word_ngrams_are_langdetects_own(word):
+    """The exact scoring claims langdetect's model: same n-grams, in the same order,
+    capital-word rule included ("KOMMANDO" keeps only its edges)."""
+    from polyglot_pipe._lang_model import _ngrams
+
+    assert _ngrams(word) == _langdetect_ngrams(word)
