@@ -71,7 +71,8 @@ class _Evidence:
     names: np.ndarray | None = None  # True for a capitalised word after the first: likely a name
     vote: np.ndarray | None = None  # this fragment's say in the document prior
     best: int = 0  # the candidate its own evidence prefers
-    gain_bound: float = 0.0  # no foreign run gains more against ``best``, before any prior
+    #: per candidate: no run of words gains more for it against ``best``, before any prior
+    run_bounds: np.ndarray | None = None
 
 
 class LanguageIdentifier:
@@ -191,10 +192,10 @@ class LanguageIdentifier:
         diff = rows - rows[:, [best]]
         diff[names_mask] = 0.0
         # No run of words can gain more than all the words that favour a language, summed.
-        gain_bound = float(np.maximum(diff, 0.0).sum(axis=0).max())
+        run_bounds = np.maximum(diff, 0.0).sum(axis=0)
         return _Evidence(
             candidates, loglik, n_grams, spans=tuple(spans), rows=rows, names=names_mask,
-            vote=vote, best=best, gain_bound=gain_bound,
+            vote=vote, best=best, run_bounds=run_bounds,
         )  # fmt: skip
 
     # -- decision ---------------------------------------------------------------
@@ -304,13 +305,14 @@ class LanguageIdentifier:
 
     @staticmethod
     def _may_hold_foreign_run(ev: _Evidence, profile: int | None, log_prior: np.ndarray | None) -> bool:
-        """Cheap test before the split search: with the prior on the fragment's side,
-        no run can gain more than the strongest run its own evidence holds."""
+        """Cheap test before the split search, which could not find a run otherwise:
+        a run gains at most all the words that favour its language, less the prior's
+        preference for the fragment's language (the search's own penalty)."""
         if profile is None or ev.rows is None or log_prior is None:
             return False
-        if profile != ev.candidates[ev.best] or ev.gain_bound >= SPLIT_MARGIN:
+        if profile != ev.candidates[ev.best]:
             return True
-        return bool(log_prior[ev.best] < log_prior.max())
+        return bool((ev.run_bounds - (log_prior[ev.best] - log_prior)).max() >= SPLIT_MARGIN)
 
     # -- refining the segmentation ------------------------------------------------
 
@@ -332,7 +334,12 @@ class LanguageIdentifier:
             piece_ev = self.evidence(piece.original, script)
             lang, confidence, piece_profile = self._decide(piece_ev, votes)
             piece = replace(piece, script=script, lang=lang, lang_confidence=confidence)
-            if depth < MAX_SPLIT_DEPTH and piece_profile is not None and len(piece_ev.candidates) > 1:
+            if (
+                depth < MAX_SPLIT_DEPTH
+                and piece_profile is not None
+                and len(piece_ev.candidates) > 1
+                and self._may_hold_foreign_run(piece_ev, piece_profile, self._log_prior(piece_ev, votes))
+            ):
                 out.extend(self._split_mixed(text, piece, piece_ev, piece_profile, votes, depth + 1))
             else:
                 out.append(piece)
