@@ -40,6 +40,7 @@ SCRIPT_SHARE = 0.2
 _URL_RE = re.compile(r"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}|www\.[-_.?&~;+=/#0-9A-Za-z]+")
 _MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")
 _TOKEN_RE = re.compile(r"[^ ]+")
+_span = re.Match.span
 _MAX_CACHED_WORDS = 200_000
 #: Weight of whole-word frequency evidence against the n-gram log-likelihood (tuned on dev).
 WORD_WEIGHT = 2.0
@@ -127,7 +128,7 @@ class NgramModel:
     def words(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, word) of each word of ``text``, as written (split where langdetect's
         normalisation leaves a space: punctuation, digits, URLs)."""
-        return [(m.start(), m.end(), text[m.start() : m.end()]) for m in _TOKEN_RE.finditer(self.normalise(text))]
+        return [(start, end, text[start:end]) for start, end in map(_span, _TOKEN_RE.finditer(self.normalise(text)))]
 
     def word_score(self, word: str) -> tuple[np.ndarray, int, str] | None:
         """Evidence of one word, per profile: the sum of log P(n-gram | profile) over
