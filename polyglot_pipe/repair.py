@@ -273,7 +273,10 @@ def _token_signals(text: str) -> int:
 _KANJI_KANA = frozenset(("Hiragana", "Katakana", "Han"))
 #: Entries in each per-token or per-line cache before it is emptied (bounded memory on long runs).
 _MAX_CACHED = 50_000
-_MAX_CACHED_LINE = 2_000
+#: Lines longer than this are not cached: boilerplate is short, long prose rarely repeats,
+#: and the cache stays small (at most _MAX_CACHED_LINES x this many characters, twice).
+_MAX_CACHED_LINE = 300
+_MAX_CACHED_LINES = 20_000
 
 
 def _evidence(text: str) -> tuple[float, int]:
@@ -530,7 +533,7 @@ def _repair_line(line: str, max_rounds: int) -> tuple[tuple[int, int, str, str],
     if cached is None:
         cached = tuple(change for run in _runs(line) for change in _repair_run(line, run, max_rounds))
         if len(line) <= _MAX_CACHED_LINE and _TRACE is None:  # tracing must see every decision
-            if len(_LINE_CACHE) >= _MAX_CACHED:
+            if len(_LINE_CACHE) >= _MAX_CACHED_LINES:
                 _LINE_CACHE.clear()
             _LINE_CACHE[key] = cached
     return cached
