@@ -203,3 +203,19 @@ def ru_packs_dir(tmp_path_factory) -> Path:
 def empty_packs_dir(tmp_path_factory) -> Path:
     """A packages directory with no pack in it."""
     return tmp_path_factory.mktemp("no-packs")
+
+
+@pytest.fixture
+def texts_sent_to_packs(monkeypatch) -> list[str]:
+    """Every text handed to a pack's CTranslate2 model during the test (the real model still runs)."""
+    from polyglot_pipe.translate import LoadedPack
+
+    sent: list[str] = []
+    real = LoadedPack.translate
+
+    def recording(self, texts, **kwargs):
+        sent.extend(texts)
+        return real(self, texts, **kwargs)
+
+    monkeypatch.setattr(LoadedPack, "translate", recording)
+    return sent

@@ -23,7 +23,6 @@ from test_memory import RUSSIAN_LINE
 
 from polyglot_pipe import Pipeline
 from polyglot_pipe.cli import build_parser
-from polyglot_pipe.translate import LoadedPack
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
@@ -271,19 +270,11 @@ def test_workers_give_the_same_documents_in_the_same_order():
     assert results[1][2] == ["binary"]
 
 
-def test_repeated_fragments_are_translated_once_per_run(ru_packs_dir, monkeypatch):
-    asked: list[str] = []
-    real = LoadedPack.translate
-
-    def recording(self, texts, **kwargs):
-        asked.extend(texts)
-        return real(self, texts, **kwargs)
-
-    monkeypatch.setattr(LoadedPack, "translate", recording)
+def test_repeated_fragments_are_translated_once_per_run(ru_packs_dir, texts_sent_to_packs):
     pipeline = Pipeline(packs_dir=ru_packs_dir, langs=["en", "ru"], chunk_size=3)
     docs = list(pipeline.process_many([page(n) for n in range(7)]))
     # The boilerplate line is asked once in the whole run, across chunks; each varied line once.
-    assert sorted(asked) == sorted({RUSSIAN_LINE, *(f"Новость номер {n} о погоде." for n in range(7))})
+    assert sorted(texts_sent_to_packs) == sorted({RUSSIAN_LINE, *(f"Новость номер {n} о погоде." for n in range(7))})
     renderings = {f.english for d in docs for f in d.fragments if f.original == RUSSIAN_LINE}
     assert len(renderings) == 1 and None not in renderings
     assert not any(f.cached for d in docs for f in d.fragments)

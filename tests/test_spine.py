@@ -262,17 +262,9 @@ def test_process_many_reports_bad_items_and_goes_on():
     assert [d.id for d in docs] == ["ok"]
 
 
-def test_english_and_und_fragments_never_reach_the_translator(ru_packs_dir, monkeypatch):
-    asked: list[str] = []
-    real = LoadedPack.translate
-
-    def recording(self, texts, **kwargs):
-        asked.extend(texts)
-        return real(self, texts, **kwargs)
-
-    monkeypatch.setattr(LoadedPack, "translate", recording)
+def test_english_and_und_fragments_never_reach_the_translator(ru_packs_dir, texts_sent_to_packs):
     doc = Pipeline(packs_dir=ru_packs_dir).process(SEED.read_bytes())
-    assert asked == [RUSSIAN_LINE]
+    assert texts_sent_to_packs == [RUSSIAN_LINE]
     assert sum(f.method.startswith("argos:") for f in doc.fragments) == 1
 
 
