@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._lexicon import Lexicons, load_lexicons
 from .scripts import COMMON, dominant_script, script_group, script_of
 
 __all__ = ["NgramModel", "load_model"]
@@ -49,6 +50,9 @@ FREQUENCY_FLOOR = 1e-7
 #: How much less (log) a language without a wordfreq list is assumed to use a word than
 #: the language that uses it most (tuned on dev).
 UNLISTED_PENALTY = 1.0
+#: P(word | language) for a word only the word list (``_lexicon``) of a language without a
+#: wordfreq list has (tuned on dev: 1e-6, 1e-5, 1e-4).
+LEXICON_FREQUENCY = 1e-5
 
 
 class _Normaliser(dict):
@@ -185,10 +189,19 @@ class WordFrequencies:
 
     Why: character n-grams cannot tell "Se connecter" (French) from English;
     whole-word frequencies can.  wordfreq ships its lists inside the package (no
-    download).  A profile without a list (af, cy, et, so, sq, sw, ...) is scored as
-    if it used each word UNLISTED_PENALTY nats less than the language that uses it
-    most: a Dutch-looking word does not push Afrikaans aside, n-grams decide.  Lists load lazily, per
-    script, the first time a word of that script is scored (~1 s for Latin).
+    download).  Languages it has no list for:
+
+    * with a committed word list (af, cy, et, sq, sw; ``_lexicon``, membership
+      only): a word in the list that a listed language uses counts as used
+      UNLISTED_PENALTY nats less than by its top user (no frequency to say more:
+      "ongeldig" stays Dutch); one in the list that no listed language uses, at
+      LEXICON_FREQUENCY ("lêer" is Afrikaans); a word not in the list that a listed
+      language uses counts as missing, as it would for a listed language (Tagalog
+      is no longer won by Estonian for want of evidence against it);
+    * without one (so, ...), each word counts as used UNLISTED_PENALTY nats less than
+      by the language that uses it most: n-grams decide.
+
+    Lists load lazily, per script, the first time a word of that script is scored (~1 s for Latin).
     """
 
     #: langdetect profile -> wordfreq language code, where they differ.
@@ -225,6 +238,9 @@ class WordFrequencies:
                 known.append(j)
                 codes.append(code)
         unlisted = [j for j, s in self._script_of_profile.items() if s == script and j not in known]
+        lexicons = load_lexicons()
+        with_lexicon = [j for j in unlisted if lexicons is not None and self.profiles[j] in lexicons.languages]
+        unlisted = [j for j in unlisted if j not in with_lexicon]
         index: dict[str, tuple[tuple[int, int], ...]] = {}
         shared: dict[tuple, tuple] = {}
         n_buckets = 1
@@ -241,7 +257,7 @@ class WordFrequencies:
                     index[word] = shared.setdefault(pairs, pairs)
         self._wordfreq.get_frequency_list.cache_clear()  # the index holds what we need of them
         bucket_logs = np.log(np.array([self._wordfreq.cB_to_freq(-i) for i in range(n_buckets)]))
-        lists = _Lists(np.array(known, dtype=np.int64), unlisted, index, bucket_logs)
+        lists = _Lists(np.array(known, dtype=np.int64), unlisted, index, bucket_logs, with_lexicon, lexicons)
         self._tables[script] = lists
         return lists
 
@@ -257,9 +273,19 @@ class WordFrequencies:
         if cells:
             rows, columns, buckets = np.array(cells, dtype=np.int64).T
             logs[rows, columns] = lists.bucket_logs[buckets]
-        vectors[:, lists.known] += self.weight * (logs - logs.max(axis=1, keepdims=True))
+        top = logs.max(axis=1, keepdims=True)
+        vectors[:, lists.known] += self.weight * (logs - top)
         if lists.unlisted:
             vectors[:, lists.unlisted] -= self.weight * UNLISTED_PENALTY
+        if lists.with_lexicon:
+            member = lists.lexicons.contains(words, [self.profiles[j] for j in lists.with_lexicon])
+            floor = np.log(FREQUENCY_FLOOR)
+            assumed = top - UNLISTED_PENALTY  # what a language without any list gets
+            someone = top > floor  # a listed language uses the word
+            logs = np.where(
+                member, np.where(someone, assumed, np.log(LEXICON_FREQUENCY)), np.where(someone, floor, assumed)
+            )
+            vectors[:, lists.with_lexicon] += self.weight * (logs - top)
 
 
 @dataclass(frozen=True)
@@ -270,6 +296,8 @@ class _Lists:
     unlisted: list[int]  # profiles of the script without one
     index: dict[str, tuple[tuple[int, int], ...]]
     bucket_logs: np.ndarray  # log frequency of each bucket
+    with_lexicon: list[int]  # profiles of the script without a list but with a word list (``_lexicon``)
+    lexicons: Lexicons | None
 
 
 def _ngrams(word: str) -> list[str]:

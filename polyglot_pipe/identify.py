@@ -37,11 +37,11 @@ UNDETERMINED = "und"
 #: Weight of how common a language is in general (log space; tuned on dev).
 GLOBAL_PRIOR_WEIGHT = 0.5
 #: Weight of the document prior against the fragment's own log-likelihood.
-PRIOR_WEIGHT = 2.5
+PRIOR_WEIGHT = 3.0
 #: Share of the document's evidence a language absent from it still gets in the prior:
 #: the prior's pull is bounded (PRIOR_WEIGHT x log(1 / PRIOR_FLOOR) nats), however long
 #: the document, so a foreign line with clear evidence ("Se connecter") still wins.
-PRIOR_FLOOR = 0.003
+PRIOR_FLOOR = 0.001
 #: A fragment's vote in the document prior is capped: one long paragraph must not drown the rest.
 MAX_VOTE = 200
 #: A run of words inside a fragment is split off when another language beats the

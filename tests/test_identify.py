@@ -222,3 +222,50 @@ def test_word_ngrams_are_langdetects_own(word):
     from polyglot_pipe._lang_model import _ngrams
 
     assert _ngrams(word) == _langdetect_ngrams(word)
+
+
+# -- word lists for languages wordfreq has no list for (af, cy, et, sq, sw) ------------
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [("Ongeldige veldnommer", "af"), ("Lêer bestaan reeds", "af"), ("Vigane argument", "et"),
+     ("Dewis annilys", "cy"), ("Chaguo batili", "sw")],
+)  # fmt: skip
+def test_languages_without_frequency_list_are_told_by_their_word_list(identify, text, lang):
+    # each of these lost to a neighbour (da, nl, fr, en, tl) before the word lists
+    assert labelled(identify, text).fragments[0].lang == lang
+
+
+def test_a_word_list_does_not_outbid_a_frequency_list(identify):
+    # "ongeldig" is in the Afrikaans list, but Dutch uses it and says how often: it stays Dutch
+    assert labelled(identify, "Ongeldig argument").fragments[0].lang == "nl"
+
+
+def test_word_list_bloom_filters_answer_membership():
+    from polyglot_pipe._lexicon import load_lexicons
+
+    lexicons = load_lexicons()
+    assert {"af", "cy", "et", "sq", "sw"} <= lexicons.languages
+    langs = ["af", "cy", "et", "xx"]
+    found = lexicons.contains(["Lêer", "ffeil", "faili", "qjxzvb"], langs)
+    assert found.tolist() == [
+        [True, False, False, False],
+        [False, True, False, False],
+        [False, False, True, False],
+        [False, False, False, False],
+    ]
+    rng = __import__("random").Random(7)
+    junk = ["".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(10)) for _ in range(20_000)]
+    assert lexicons.contains(junk, ["et"]).mean() < 0.02  # sized for 1% false positives
+
+
+def test_identifier_works_without_the_word_lists(monkeypatch):
+    # a trimmed install without _lexicons.npz falls back to n-grams for those languages
+    from polyglot_pipe import _lang_model
+
+    monkeypatch.setattr(_lang_model, "load_lexicons", lambda: None)
+    identify = LanguageIdentifier()
+    monkeypatch.setattr(identify, "model", _lang_model.NgramModel())
+    assert labelled(identify, "Die lêer kan nie gevind word nie.").fragments[0].lang == "af"
+    assert labelled(identify, "Ongeldige veldnommer").fragments[0].lang != "af"  # what the lists buy
