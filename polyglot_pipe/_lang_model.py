@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +97,10 @@ class NgramModel:
             lengths = np.fromiter((len(g) for g in profile["freq"]), dtype=np.int64, count=len(rows))
             totals = np.array([max(n, 1) for n in n_words], dtype=np.float64)[lengths - 1]
             probs[rows, j] = counts / totals
-        self.logp = np.log(probs + alpha)
+        # one extra row of zeros: where an n-gram no profile has points, so that a word's
+        # rows can be gathered without filtering (it adds nothing to the sum, as in langdetect)
+        self.logp = np.vstack([np.log(probs + alpha), np.zeros((1, len(profiles)))])
+        self._unknown_row = len(self.index)
         self.scripts: dict[str, tuple[int, ...]] = self._profile_scripts(profiles)
         self._normaliser = _Normaliser()
         self.frequencies = WordFrequencies(self.profiles, self.scripts, word_weight) if word_weight else None
@@ -160,17 +163,30 @@ class NgramModel:
             cache.clear()
         get = self.index.get
         normaliser = self._normaliser
-        row_lists = [[row for row in map(get, _ngrams(word.translate(normaliser))) if row is not None] for word in new]
-        known = [i for i, rows in enumerate(row_lists) if rows]
-        for i, rows in enumerate(row_lists):
-            if not rows:
-                cache[new[i]] = None
-        if not known:
+        unknown = self._unknown_row
+        flat: list[int] = []
+        starts: list[int] = []
+        for word in new:
+            starts.append(len(flat))
+            flat += map(get, _ngrams(word.translate(normaliser)), repeat(unknown))
+        rows = np.array(flat, dtype=np.intp)
+        starts_all = np.array(starts, dtype=np.intp)
+        # reduceat needs non-empty segments: a word with no n-gram at all (only
+        # punctuation once normalised) takes no rows, so it is left out of the starts
+        nonempty = np.flatnonzero(np.diff(np.append(starts_all, len(flat))))
+        counts = np.zeros(len(new), dtype=np.int64)  # n-grams some profile has, per word
+        if len(nonempty):
+            counts[nonempty] = np.add.reduceat((rows != unknown).astype(np.int64), starts_all[nonempty])
+        for i in np.flatnonzero(counts == 0).tolist():
+            cache[new[i]] = None  # no n-gram we know: no evidence
+        known = np.flatnonzero(counts)
+        if not len(known):
             return
-        lengths = [len(row_lists[i]) for i in known]
-        starts = np.cumsum([0] + lengths[:-1])
+        lengths = counts[known].tolist()
         # each word's rows summed: logp[rows].sum(axis=0) for all words at once (equal up to rounding, ~1e-13)
-        vectors = np.add.reduceat(self.logp[[row for i in known for row in row_lists[i]]], starts, axis=0)
+        sums = np.add.reduceat(self.logp[rows], starts_all[nonempty], axis=0)
+        vectors = sums[np.searchsorted(nonempty, known)]
+        known = known.tolist()
         groups = ["Latin" if new[i].isascii() else script_group(dominant_script(new[i])) for i in known]
         if self.frequencies is not None:
             by_group: dict[str, list[int]] = {}

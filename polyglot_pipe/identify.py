@@ -95,6 +95,7 @@ class LanguageIdentifier:
         self._candidates: dict[str, tuple[int, ...]] = {}
         self._evidence: dict[tuple[str, str], _Evidence] = {}
         self._global: dict[tuple[int, ...], np.ndarray] = {}
+        self._candidate_columns: dict[tuple[int, ...], np.ndarray] = {}
 
     def _check_langs(self, langs: Sequence[str] | None) -> tuple[str, ...] | None:
         if not langs:
@@ -123,6 +124,12 @@ class LanguageIdentifier:
             found = tuple(j for j in found if j in self._allowed)
         self._candidates[script] = found
         return found
+
+    def _columns(self, candidates: tuple[int, ...]) -> np.ndarray:
+        columns = self._candidate_columns.get(candidates)
+        if columns is None:
+            columns = self._candidate_columns[candidates] = np.array(candidates, dtype=np.intp)
+        return columns
 
     def evidence(self, text: str, script: str) -> _Evidence:
         key = (text, script)
@@ -171,23 +178,35 @@ class LanguageIdentifier:
 
     def _score(self, text: str, trust: float, group: str, candidates: tuple[int, ...], words: list) -> _Evidence:
         """Evidence from the fragment's words: per-word log-likelihoods, summed."""
-        scores = map(self.model.word_score, [word for _, _, word in words])
-        # a Latin brand name inside a Russian sentence says nothing about Russian
-        kept = [(w, scored) for w, scored in zip(words, scores) if scored is not None and scored[2] == group]
-        if not kept or max(end - start for (start, end, _), _ in kept) < MIN_LETTERS:
+        # one pass over the words (this runs once per new fragment: it is the hot loop)
+        word_score = self.model.word_score
+        vectors, spans, names = [], [], []
+        n_grams = longest = 0
+        for start, end, word in words:
+            scored = word_score(word)
+            # a Latin brand name inside a Russian sentence says nothing about Russian
+            if scored is None or scored[2] != group:
+                continue
+            vectors.append(scored[0])
+            spans.append((start, end))
+            names.append(word[:1].isupper())
+            n_grams += scored[1]
+            if end - start > longest:
+                longest = end - start
+        if longest < MIN_LETTERS:
             return _Evidence((), None, 0, decided=UNDETERMINED)  # "T" in "2022-01-06T10:00" is no language
-        n_grams = sum(scored[1] for _, scored in kept)
         if len(candidates) == 1:
             return _Evidence(candidates, np.zeros(1), n_grams)
-        rows = np.array([scored[0] for _, scored in kept])[:, list(candidates)] * trust
+        rows = np.array(vectors).take(self._columns(candidates), axis=1)
+        if trust != 1.0:
+            rows *= trust
         loglik = rows.sum(axis=0)
         vote = _softmax(loglik) * min(n_grams, MAX_VOTE)
         best = int(np.argmax(loglik))
-        if len(kept) < SPLIT_MIN_FRAGMENT_WORDS:
+        if len(spans) < SPLIT_MIN_FRAGMENT_WORDS:
             return _Evidence(candidates, loglik, n_grams, vote=vote, best=best)
-        spans = [(start, end) for (start, end, _), _ in kept]
         # a capitalised word after the first is likely a name
-        names = [False] + [word[:1].isupper() for (_, _, word), _ in kept[1:]]
+        names[0] = False
         names_mask = np.array(names)
         diff = rows - rows[:, [best]]
         diff[names_mask] = 0.0
