@@ -101,11 +101,25 @@ class NgramModel:
         # rows can be gathered without filtering (it adds nothing to the sum, as in langdetect)
         self.logp = np.vstack([np.log(probs + alpha), np.zeros((1, len(profiles)))])
         self._unknown_row = len(self.index)
+        # the n-grams as integers (code points, 21 bits each), sorted: a batch of words is
+        # looked up with one searchsorted instead of a dict look-up per n-gram
+        keys = np.array([_gram_key(gram) for gram in self.index], dtype=np.int64)
+        order = np.argsort(keys)
+        self._gram_keys = keys[order]
+        self._gram_rows = np.fromiter(self.index.values(), dtype=np.intp, count=len(self.index))[order]
         self.scripts: dict[str, tuple[int, ...]] = self._profile_scripts(profiles)
         self._normaliser = _Normaliser()
         self.frequencies = WordFrequencies(self.profiles, self.scripts, word_weight) if word_weight else None
-        self._words: dict[str, tuple[np.ndarray, int, str] | None] = {}
-        self.zero = np.zeros(len(self.profiles))
+        # The word store: each word seen gets a row (its evidence over all profiles) and,
+        # in parallel arrays, its n-gram count, script group, length and capitalisation,
+        # so that a fragment's words are gathered with one numpy index, not a loop.
+        self._word_ids: dict[str, int] = {}  # word -> row; -1: no n-gram we know, no evidence
+        self.word_vectors = np.zeros((1024, len(self.profiles)))
+        self.word_ngrams = np.zeros(1024, dtype=np.int64)
+        self.word_groups = np.zeros(1024, dtype=np.int64)
+        self.word_capital = np.zeros(1024, dtype=bool)
+        self._n_words = 0
+        self._group_codes: dict[str, int] = {}
 
     @staticmethod
     def _profile_scripts(profiles) -> dict[str, tuple[int, ...]]:
@@ -137,67 +151,140 @@ class NgramModel:
         normalisation leaves a space: punctuation, digits, URLs)."""
         return [(start, end, text[start:end]) for start, end in map(_span, _TOKEN_RE.finditer(self.normalise(text)))]
 
+    def group_code(self, group: str) -> int:
+        """A small integer for a script group, as ``word_groups`` stores it."""
+        code = self._group_codes.get(group)
+        if code is None:
+            code = self._group_codes[group] = len(self._group_codes)
+        return code
+
+    def clear_words(self) -> None:
+        """Forget every word (the arrays are kept for reuse)."""
+        self._word_ids.clear()
+        self._n_words = 0
+
+    def word_ids(self, words: Sequence[str]) -> np.ndarray:
+        """Row of each word in the word store (-1: no evidence), scoring new ones first."""
+        self.score_words(words)
+        return np.fromiter(map(self._word_ids.__getitem__, words), dtype=np.intp, count=len(words))
+
     def word_score(self, word: str) -> tuple[np.ndarray, int, str] | None:
         """Evidence of one word, per profile: the sum of log P(n-gram | profile) over
         its n-grams, plus WORD_WEIGHT x log P(word | language) from wordfreq's lists;
         how many n-grams there were, and the word's script group (None when the
         word has no n-gram we know)."""
-        try:
-            return self._words[word]
-        except KeyError:
-            self.score_words([word])
-            return self._words[word]
+        row = int(self.word_ids([word])[0])
+        if row < 0:
+            return None
+        names = {code: group for group, code in self._group_codes.items()}
+        return self.word_vectors[row].copy(), int(self.word_ngrams[row]), names[int(self.word_groups[row])]
 
     def score_words(self, words: Iterable[str]) -> None:
-        """Put ``word_score`` of every word not yet seen into the cache, in one batch.
+        """Put every word not yet seen into the word store, in one batch.
 
         A word seen for the first time costs a dozen or two dict look-ups (its
         n-grams, then wordfreq); batching a document's new words turns the numpy
         work around them (gather, sum, logs) into a few calls instead of a few per word.
         """
-        cache = self._words
-        new = [word for word in dict.fromkeys(words) if word not in cache]
+        words = list(dict.fromkeys(words))
+        ids = self._word_ids
+        new = [word for word in words if word not in ids]
         if not new:
             return
-        if len(cache) + len(new) > _MAX_CACHED_WORDS:
-            cache.clear()
-        get = self.index.get
-        normaliser = self._normaliser
+        if len(ids) + len(new) > _MAX_CACHED_WORDS:
+            self.clear_words()  # bounded memory on endless vocabularies; this batch is scored again
+            ids = self._word_ids
+            new = [word for word in words if word not in ids]
         unknown = self._unknown_row
-        flat: list[int] = []
-        starts: list[int] = []
-        for word in new:
-            starts.append(len(flat))
-            flat += map(get, _ngrams(word.translate(normaliser)), repeat(unknown))
-        rows = np.array(flat, dtype=np.intp)
-        starts_all = np.array(starts, dtype=np.intp)
+        rows, starts_all = self.ngram_rows([word.translate(self._normaliser) for word in new])
         # reduceat needs non-empty segments: a word with no n-gram at all (only
         # punctuation once normalised) takes no rows, so it is left out of the starts
-        nonempty = np.flatnonzero(np.diff(np.append(starts_all, len(flat))))
+        nonempty = np.flatnonzero(np.diff(np.append(starts_all, len(rows))))
         counts = np.zeros(len(new), dtype=np.int64)  # n-grams some profile has, per word
         if len(nonempty):
             counts[nonempty] = np.add.reduceat((rows != unknown).astype(np.int64), starts_all[nonempty])
         for i in np.flatnonzero(counts == 0).tolist():
-            cache[new[i]] = None  # no n-gram we know: no evidence
+            ids[new[i]] = -1  # no n-gram we know: no evidence
         known = np.flatnonzero(counts)
         if not len(known):
             return
-        lengths = counts[known].tolist()
         # each word's rows summed: logp[rows].sum(axis=0) for all words at once (equal up to rounding, ~1e-13)
         sums = np.add.reduceat(self.logp[rows], starts_all[nonempty], axis=0)
         vectors = sums[np.searchsorted(nonempty, known)]
-        known = known.tolist()
-        groups = ["Latin" if new[i].isascii() else script_group(dominant_script(new[i])) for i in known]
+        known_words = [new[i] for i in known.tolist()]
+        groups = ["Latin" if word.isascii() else script_group(dominant_script(word)) for word in known_words]
         if self.frequencies is not None:
             by_group: dict[str, list[int]] = {}
             for k, group in enumerate(groups):
                 by_group.setdefault(group, []).append(k)
             for group, members in by_group.items():
                 block = vectors[members]
-                self.frequencies.add_log_frequencies(block, [new[known[k]] for k in members], group)
+                self.frequencies.add_log_frequencies(block, [known_words[k] for k in members], group)
                 vectors[members] = block
-        for k, i in enumerate(known):
-            cache[new[i]] = (vectors[k], lengths[k], groups[k])
+        first = self._n_words
+        self._reserve(first + len(known_words))
+        last = first + len(known_words)
+        self.word_vectors[first:last] = vectors
+        self.word_ngrams[first:last] = counts[known]
+        self.word_groups[first:last] = [self.group_code(group) for group in groups]
+        self.word_capital[first:last] = [word[:1].isupper() for word in known_words]
+        ids.update(zip(known_words, range(first, last)))
+        self._n_words = last
+
+    def ngram_rows(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The matrix row of every n-gram of every (normalised) word, word after word,
+        each word's in ``_ngrams``'s order (so sums are bit for bit the same), with
+        ``_unknown_row`` for n-grams no profile has; and where each word's start.
+
+        Words in which the capital-word rule cannot fire (no capital after the first
+        letter: nearly all) are done at once with numpy: the 3L+1 n-grams of " word "
+        are the unigrams, bigrams and trigrams at known offsets, encoded as integers
+        and found by binary search.  The rest go through ``_ngrams``.
+        """
+        unknown = self._unknown_row
+        simple = np.array([bool(w) and " " not in w and w[1:].lower() == w[1:] for w in words], dtype=bool)
+        lengths = np.fromiter(map(len, words), dtype=np.intp, count=len(words))
+        others = {i: [self.index.get(g, unknown) for g in _ngrams(words[i])] for i in np.flatnonzero(~simple).tolist()}
+        sizes = np.where(simple, 3 * lengths + 1, 0)
+        for i, grams in others.items():
+            sizes[i] = len(grams)
+        starts = np.cumsum(sizes) - sizes
+        rows = np.empty(int(sizes.sum()), dtype=np.intp)
+        fast = np.flatnonzero(simple)
+        if len(fast):
+            n = lengths[fast]
+            padded = "".join(f" {words[i]} " for i in fast.tolist())
+            codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+            first = np.cumsum(n + 2) - n - 1  # where each word's first letter is in ``padded``
+            j = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)  # each letter's index in its word
+            word_n = np.repeat(n, n)
+            pos = np.repeat(first, n) + j
+            base = np.repeat(starts[fast], n)
+            before, here, after = codes[pos - 1], codes[pos], codes[pos + 1]
+            last = first + n - 1
+            # _ngrams's order: u0 b0 (u_j b_j t_j-1 for j >= 1) b_L t_L-1
+            slots = np.concatenate([
+                base + np.where(j == 0, 0, 3 * j - 1),  # unigrams
+                base + np.where(j == 0, 1, 3 * j),  # bigrams ending at each letter
+                base + np.where(j == word_n - 1, 3 * word_n, 3 * j + 4),  # trigrams centred on each letter
+                starts[fast] + 3 * n - 1,  # the bigram of the last letter and the space
+            ])  # fmt: skip
+            keys = np.concatenate([here, before << 21 | here, before << 42 | here << 21 | after, codes[last] << 21 | 32])
+            found = np.minimum(np.searchsorted(self._gram_keys, keys), len(self._gram_keys) - 1)
+            rows[slots] = np.where(self._gram_keys[found] == keys, self._gram_rows[found], unknown)
+        for i, grams in others.items():
+            rows[starts[i] : starts[i] + len(grams)] = grams
+        return rows, starts
+
+    def _reserve(self, n: int) -> None:
+        if n <= len(self.word_ngrams):
+            return
+        size = max(n, 2 * len(self.word_ngrams))
+        for name in ("word_vectors", "word_ngrams", "word_groups", "word_capital"):
+            old = getattr(self, name)
+            grown = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
+            grown[: len(old)] = old
+            setattr(self, name, grown)
 
 
 class WordFrequencies:
@@ -314,6 +401,14 @@ class _Lists:
     bucket_logs: np.ndarray  # log frequency of each bucket
     with_lexicon: list[int]  # profiles of the script without a list but with a word list (``_lexicon``)
     lexicons: Lexicons | None
+
+
+def _gram_key(gram: str) -> int:
+    """An n-gram (1-3 characters) as one integer: its code points, 21 bits each."""
+    key = 0
+    for ch in gram:
+        key = key << 21 | ord(ch)
+    return key
 
 
 def _ngrams(word: str) -> list[str]:

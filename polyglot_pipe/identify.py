@@ -147,15 +147,16 @@ class LanguageIdentifier:
         plans = [(key, self._plan(*key)) for key in dict.fromkeys(keys) if key not in self._evidence]
         if not plans:
             return
-        self.model.score_words([word for _, plan in plans if isinstance(plan, tuple) for _, _, word in plan[4]])
+        to_score = [plan for _, plan in plans if isinstance(plan, tuple)]
+        scored = iter(self._score_many(to_score))
         if len(self._evidence) + len(plans) > 100_000:
             self._evidence.clear()
         for key, plan in plans:
-            self._evidence[key] = self._score(*plan) if isinstance(plan, tuple) else plan
+            self._evidence[key] = next(scored) if isinstance(plan, tuple) else plan
 
     def _compute_evidence(self, text: str, script: str) -> _Evidence:
         plan = self._plan(text, script)
-        return self._score(*plan) if isinstance(plan, tuple) else plan
+        return self._score_many([plan])[0] if isinstance(plan, tuple) else plan
 
     def _plan(self, text: str, script: str) -> _Evidence | tuple:
         """The evidence when no word needs scoring (a deciding script, no letters), else
@@ -176,46 +177,75 @@ class LanguageIdentifier:
             text, trust = text.lower(), ALL_CAPS_TRUST
         return text, trust, script_group(script), candidates, self.model.words(text)
 
-    def _score(self, text: str, trust: float, group: str, candidates: tuple[int, ...], words: list) -> _Evidence:
-        """Evidence from the fragment's words: per-word log-likelihoods, summed."""
-        # one pass over the words (this runs once per new fragment: it is the hot loop)
-        word_score = self.model.word_score
-        vectors, spans, names = [], [], []
-        n_grams = longest = 0
-        for start, end, word in words:
-            scored = word_score(word)
-            # a Latin brand name inside a Russian sentence says nothing about Russian
-            if scored is None or scored[2] != group:
+    def _score_many(self, plans: list[tuple]) -> list[_Evidence]:
+        """Evidence of many fragments from their words' log-likelihoods, summed.
+
+        All the fragments' words are gathered from the word store at once, and the
+        sums, votes and split bounds are computed per candidate set (i.e. per
+        script) in a few numpy calls: a dozen numpy calls per fragment was most of
+        the labelling time on pages of many short lines.
+        """
+        out: list[_Evidence | None] = [None] * len(plans)
+        if not plans:
+            return []
+        model = self.model
+        n_words = [len(plan[4]) for plan in plans]
+        ids = model.word_ids([word for plan in plans for _, _, word in plan[4]])
+        spans = np.array([span[:2] for plan in plans for span in plan[4]], dtype=np.intp).reshape(-1, 2)
+        owner = np.repeat(np.arange(len(plans)), n_words)  # the plan each word belongs to
+        groups = np.array([model.group_code(plan[2]) for plan in plans], dtype=np.int64)
+        # a Latin brand name inside a Russian sentence says nothing about Russian
+        kept = (ids >= 0) & (model.word_groups[np.maximum(ids, 0)] == groups[owner])
+        by_candidates: dict[tuple[int, ...], list[int]] = {}
+        for i, plan in enumerate(plans):
+            by_candidates.setdefault(plan[3], []).append(i)
+        for candidates, members in by_candidates.items():
+            chosen = np.zeros(len(plans), dtype=bool)
+            chosen[members] = True
+            words = np.flatnonzero(kept & chosen[owner])  # in plan order, then word order
+            n_kept = np.bincount(owner[words], minlength=len(plans))
+            rows_ids = ids[words]
+            longest = np.zeros(len(plans), dtype=np.intp)
+            n_grams = np.zeros(len(plans), dtype=np.int64)
+            scored = [i for i in members if n_kept[i]]
+            starts = np.concatenate([[0], np.cumsum(n_kept[scored])[:-1]]).astype(np.intp)
+            if scored:  # reduceat needs non-empty segments
+                longest[scored] = np.maximum.reduceat(spans[words, 1] - spans[words, 0], starts)
+                n_grams[scored] = np.add.reduceat(model.word_ngrams[rows_ids], starts)
+            for i in members:
+                if not n_kept[i] or longest[i] < MIN_LETTERS:
+                    out[i] = _Evidence((), None, 0, decided=UNDETERMINED)  # "T" in "2022-01-06T10:00" is no language
+                elif len(candidates) == 1:
+                    out[i] = _Evidence(candidates, np.zeros(1), int(n_grams[i]))
+            if len(candidates) == 1 or not scored:
                 continue
-            vectors.append(scored[0])
-            spans.append((start, end))
-            names.append(word[:1].isupper())
-            n_grams += scored[1]
-            if end - start > longest:
-                longest = end - start
-        if longest < MIN_LETTERS:
-            return _Evidence((), None, 0, decided=UNDETERMINED)  # "T" in "2022-01-06T10:00" is no language
-        if len(candidates) == 1:
-            return _Evidence(candidates, np.zeros(1), n_grams)
-        rows = np.array(vectors).take(self._columns(candidates), axis=1)
-        if trust != 1.0:
-            rows *= trust
-        loglik = rows.sum(axis=0)
-        vote = _softmax(loglik) * min(n_grams, MAX_VOTE)
-        best = int(np.argmax(loglik))
-        if len(spans) < SPLIT_MIN_FRAGMENT_WORDS:
-            return _Evidence(candidates, loglik, n_grams, vote=vote, best=best)
-        # a capitalised word after the first is likely a name
-        names[0] = False
-        names_mask = np.array(names)
-        diff = rows - rows[:, [best]]
-        diff[names_mask] = 0.0
-        # No run of words can gain more than all the words that favour a language, summed.
-        run_bounds = np.maximum(diff, 0.0).sum(axis=0)
-        return _Evidence(
-            candidates, loglik, n_grams, spans=tuple(spans), rows=rows, names=names_mask,
-            vote=vote, best=best, run_bounds=run_bounds,
-        )  # fmt: skip
+            rows = model.word_vectors[rows_ids].take(self._columns(candidates), axis=1)
+            trust = np.array([plans[i][1] for i in scored])
+            if (trust != 1.0).any():
+                rows *= np.repeat(trust, n_kept[scored])[:, None]
+            loglik = np.add.reduceat(rows, starts, axis=0)
+            votes = _softmax_rows(loglik) * np.minimum(n_grams[scored], MAX_VOTE)[:, None]
+            best = loglik.argmax(axis=1)
+            ends = np.append(starts[1:], len(words))
+            # a capitalised word after the first is likely a name: no vote in a split
+            names = model.word_capital[rows_ids].copy()
+            names[starts] = False
+            diff = rows - rows[np.arange(len(words)), np.repeat(best, n_kept[scored])][:, None]
+            diff[names] = 0.0
+            # No run of words can gain more than all the words that favour a language, summed.
+            bounds = np.add.reduceat(np.maximum(diff, 0.0), starts, axis=0)
+            for k, i in enumerate(scored):
+                if out[i] is not None:
+                    continue
+                if n_kept[i] < SPLIT_MIN_FRAGMENT_WORDS:
+                    out[i] = _Evidence(candidates, loglik[k], int(n_grams[i]), vote=votes[k], best=int(best[k]))
+                    continue
+                a, b = starts[k], ends[k]
+                out[i] = _Evidence(
+                    candidates, loglik[k], int(n_grams[i]), spans=tuple(map(tuple, spans[words[a:b]].tolist())),
+                    rows=rows[a:b], names=names[a:b], vote=votes[k], best=int(best[k]), run_bounds=bounds[k],
+                )  # fmt: skip
+        return out  # type: ignore[return-value]
 
     # -- decision ---------------------------------------------------------------
 
@@ -348,8 +378,9 @@ class LanguageIdentifier:
         if cut is None:
             return [frag]
         out: list[Fragment] = []
-        for piece in _cut_fragment(text, frag, cut):
-            script = dominant_script(piece.original)
+        pieces = [(piece, dominant_script(piece.original)) for piece in _cut_fragment(text, frag, cut)]
+        self._evidence_many((piece.original, script) for piece, script in pieces)  # one batch
+        for piece, script in pieces:
             piece_ev = self.evidence(piece.original, script)
             lang, confidence, piece_profile = self._decide(piece_ev, votes)
             piece = replace(piece, script=script, lang=lang, lang_confidence=confidence)
@@ -448,6 +479,12 @@ def _best_runs(diff: np.ndarray, penalty: np.ndarray) -> tuple[float, int, int] 
     end = int(ends[column])
     start = int(np.flatnonzero(cumulative[: end + 1, column] == low[end, column])[-1])
     return gain, start, end
+
+
+def _softmax_rows(x: np.ndarray) -> np.ndarray:
+    """Softmax of each row."""
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -269,3 +269,18 @@ def test_identifier_works_without_the_word_lists(monkeypatch):
     monkeypatch.setattr(identify, "model", _lang_model.NgramModel())
     assert labelled(identify, "Die lêer kan nie gevind word nie.").fragments[0].lang == "af"
     assert labelled(identify, "Ongeldige veldnommer").fragments[0].lang != "af"  # what the lists buy
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.text(alphabet=st.sampled_from(list("abzAMZ жЖяЯäÄé中")), max_size=8), max_size=6))
+def test_batched_ngram_rows_are_the_per_word_ones_in_order(words):
+    """The numpy n-gram look-up gives each word's rows exactly as ``_ngrams`` plus a
+    dict look-up would, in the same order (so the sums are the same to the bit)."""
+    from polyglot_pipe._lang_model import _ngrams, load_model
+
+    model = load_model()
+    rows, starts = model.ngram_rows(words)
+    ends = list(starts[1:]) + [len(rows)]
+    for word, start, end in zip(words, starts, ends):
+        expected = [model.index.get(g, model._unknown_row) for g in _ngrams(word)]
+        assert rows[start:end].tolist() == expected

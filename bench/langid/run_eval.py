@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import statistics
 import sys
 import time
 from collections import defaultdict
@@ -165,35 +166,57 @@ def throughput(system, docs: list[dict]) -> tuple[float, float]:
     return n_fragments / elapsed, n_bytes / elapsed / 1e6
 
 
-def langdetect_per_line_mb_per_s(docs: list[dict]) -> float:
-    """Raw langdetect called on every line, the baseline the issue names."""
-    system = RawLangdetect()
-    lines = [line for item in docs for line in item["text"].splitlines() if line.strip()]
-    n_bytes = sum(len(item["text"].encode()) for item in docs)
-    start = time.perf_counter()
-    for line in lines:
-        system.label(line)
-    return n_bytes / (time.perf_counter() - start) / 1e6
+def speed_trials(texts: list[str], warm_texts: list[str], trials: int = 7, repeat: int = 1) -> dict:
+    """MB/s of raw langdetect called on every line, and of polyglot_pipe's segmentation
+    + identification with cold caches (a fresh identifier, no word seen) and warm ones
+    (its word cache filled by ``warm_texts``, other documents: a long run's vocabulary).
+
+    The three are measured in turn, ``trials`` times, in CPU seconds of this process
+    (time.process_time: the shared VM's other jobs do not count, as they would in
+    wall time); each text set is run ``repeat`` times per trial (a small document
+    is too quick to time once).  Returned: the median MB/s of each, and the median,
+    lowest and highest per-trial ratio to langdetect.
+    """
+    raw = RawLangdetect()
+    lines = [line for text in texts for line in text.splitlines() if line.strip()]
+    n_mb = sum(len(text.encode()) for text in texts) * repeat / 1e6
+    identifier = LanguageIdentifier()
+    for text in warm_texts + texts:  # load the model and every script's word lists: a one-off, not timed
+        identifier(segment_document(Document(id="w", text=text)))
+
+    def pipeline(warm: bool) -> float:
+        seconds = 0.0
+        for _ in range(repeat):
+            identifier.model.clear_words()
+            identifier._evidence.clear()
+            if warm:
+                for text in warm_texts:
+                    identifier(segment_document(Document(id="w", text=text)))
+                identifier._evidence.clear()  # no fragment of the measured documents is cached
+            start = time.process_time()
+            for text in texts:
+                identifier(segment_document(Document(id="m", text=text)))
+            seconds += time.process_time() - start
+        return n_mb / seconds
+
+    results: dict[str, list[float]] = {"langdetect": [], "cold": [], "warm": []}
+    for _ in range(trials):
+        start = time.process_time()
+        for _ in range(repeat):
+            for line in lines:
+                raw.label(line)
+        results["langdetect"].append(n_mb / (time.process_time() - start))
+        results["cold"].append(pipeline(warm=False))
+        results["warm"].append(pipeline(warm=True))
+    out = {name: statistics.median(values) for name, values in results.items()}
+    for name in ("cold", "warm"):
+        ratios = [a / b for a, b in zip(results[name], results["langdetect"])]
+        out[f"{name}_ratio"] = (statistics.median(ratios), min(ratios), max(ratios))
+    return out
 
 
-def pipeline_mb_per_s(docs: list[dict], warm_texts: list[str] = ()) -> float:
-    """Segmentation + identification of ``docs`` by a fresh identifier whose word
-    cache is empty (cold) or has first seen ``warm_texts`` (other documents: a
-    long run's vocabulary); best of three."""
-    texts = [item["text"] for item in docs]
-    n_bytes = sum(len(t.encode()) for t in texts)
-    best = float("inf")
-    for _ in range(3):
-        identifier = LanguageIdentifier()
-        identifier.model._words.clear()
-        for text in warm_texts:
-            identifier(segment_document(Document(id="w", text=text)))
-        identifier._evidence.clear()  # no fragment of the measured documents is cached
-        start = time.perf_counter()
-        for text in texts:
-            identifier(segment_document(Document(id="m", text=text)))
-        best = min(best, time.perf_counter() - start)
-    return n_bytes / best / 1e6
+def _ratio(r: tuple[float, float, float]) -> str:
+    return f"x{r[0]:.1f} (trials x{r[1]:.1f}-{r[2]:.1f})"
 
 
 def main() -> None:
@@ -235,14 +258,9 @@ def main() -> None:
     warm_texts = [i["text"] for i in other if i["kind"] == "mixed"] + [
         i["text"] for i in other if i["kind"] == "sentence" and i["lang"] == "en"
     ]
-    cold = pipeline_mb_per_s(mixed)
-    warm = pipeline_mb_per_s(mixed, warm_texts)
-    baseline = None if args.no_langdetect else langdetect_per_line_mb_per_s(mixed)
-    seed = [{"text": SEED.read_text(encoding="utf-8")}]
-    seed_cold = pipeline_mb_per_s(seed)
-    seed_warm = pipeline_mb_per_s(seed, warm_texts)
-    seed_baseline = None if args.no_langdetect else langdetect_per_line_mb_per_s(seed)
-
+    speed = None if args.no_langdetect else speed_trials([i["text"] for i in mixed], warm_texts)
+    seed_text = SEED.read_text(encoding="utf-8")
+    seed_speed = None if args.no_langdetect else speed_trials([seed_text], warm_texts, repeat=10)
     n_frag = sum(len(segment_document(Document(id="m", text=i["text"])).fragments) for i in mixed)
     print(
         f"Split {args.split}: {len(short)} short fragments, {len(sentences)} sentences, "
@@ -260,18 +278,14 @@ def main() -> None:
             f"| {t.get('en', 0):.1%} | {t.get('ru', 0):.1%} | {m['chars']:.1%} | {m['short_in_doc']:.1%} "
             f"| {m['en_short_in_doc']:.1%} | {fps:,.0f} |"
         )
-    print(
-        "\nThroughput on the English-dominant mixed documents, one core, MB/s of text: "
-        f"polyglot_pipe segmentation + identification {cold:.2f} with cold caches, "
-        f"{warm:.2f} with the word cache warmed on other documents"
-        + (f"; raw langdetect per line {baseline:.3f} (x{cold / baseline:.0f} cold, x{warm / baseline:.0f} warm)." if baseline else ".")
-    )
-    if seed_baseline:
-        print(
-            f"Seed document (English news page, {len(seed[0]['text'].encode()):,} bytes): polyglot_pipe {seed_cold:.2f} MB/s "
-            f"with cold caches, {seed_warm:.2f} warmed on other documents; raw langdetect per line "
-            f"{seed_baseline:.3f} MB/s (x{seed_cold / seed_baseline:.0f} cold, x{seed_warm / seed_baseline:.0f} warm)."
-        )
+    for name, sp in (("English-dominant mixed documents", speed), (f"seed document ({len(seed_text.encode()):,} bytes)", seed_speed)):
+        if sp:
+            print(
+                f"\nThroughput, {name}, one core, CPU time, median of 7 interleaved trials: raw langdetect per line "
+                f"{sp['langdetect']:.3f} MB/s; polyglot_pipe segmentation + identification {sp['cold']:.2f} MB/s "
+                f"with cold caches, {_ratio(sp['cold_ratio'])}; {sp['warm']:.2f} MB/s with the word cache warmed "
+                f"on other documents, {_ratio(sp['warm_ratio'])}."
+            )
     print("fragments/s above: labelling already-segmented fragments, after the accuracy pass (warm caches for polyglot_pipe).")
 
 
