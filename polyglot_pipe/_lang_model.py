@@ -164,27 +164,18 @@ class NgramModel:
         self._n_words = 0
 
     def word_ids(self, words: Sequence[str]) -> np.ndarray:
-        """Row of each word in the word store (-1: no evidence), scoring new ones first."""
+        """Row of each word in the word store (-1: no evidence), scoring new ones first.
+        A word's row is its evidence per profile: the sum of log P(n-gram | profile)
+        over its n-grams, plus WORD_WEIGHT x log P(word | language) from the word lists."""
         self.score_words(words)
         return np.fromiter(map(self._word_ids.__getitem__, words), dtype=np.intp, count=len(words))
-
-    def word_score(self, word: str) -> tuple[np.ndarray, int, str] | None:
-        """Evidence of one word, per profile: the sum of log P(n-gram | profile) over
-        its n-grams, plus WORD_WEIGHT x log P(word | language) from wordfreq's lists;
-        how many n-grams there were, and the word's script group (None when the
-        word has no n-gram we know)."""
-        row = int(self.word_ids([word])[0])
-        if row < 0:
-            return None
-        names = {code: group for group, code in self._group_codes.items()}
-        return self.word_vectors[row].copy(), int(self.word_ngrams[row]), names[int(self.word_groups[row])]
 
     def score_words(self, words: Iterable[str]) -> None:
         """Put every word not yet seen into the word store, in one batch.
 
-        A word seen for the first time costs a dozen or two dict look-ups (its
-        n-grams, then wordfreq); batching a document's new words turns the numpy
-        work around them (gather, sum, logs) into a few calls instead of a few per word.
+        A word's first sight is most of the cost of labelling: its n-grams, its
+        wordfreq buckets, its word-list bits.  A document's new words are done
+        together, so each of these is a few numpy calls per batch, not per word.
         """
         words = list(dict.fromkeys(words))
         ids = self._word_ids
@@ -279,7 +270,7 @@ class NgramModel:
     def _reserve(self, n: int) -> None:
         if n <= len(self.word_ngrams):
             return
-        size = max(n, 2 * len(self.word_ngrams))
+        size = max(n, min(2 * len(self.word_ngrams), _MAX_CACHED_WORDS))
         for name in ("word_vectors", "word_ngrams", "word_groups", "word_capital"):
             old = getattr(self, name)
             grown = np.zeros((size, *old.shape[1:]), dtype=old.dtype)

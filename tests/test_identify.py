@@ -284,3 +284,18 @@ def test_batched_ngram_rows_are_the_per_word_ones_in_order(words):
     for word, start, end in zip(words, starts, ends):
         expected = [model.index.get(g, model._unknown_row) for g in _ngrams(word)]
         assert rows[start:end].tolist() == expected
+
+
+def test_word_store_overflow_does_not_change_labels(monkeypatch):
+    """The word store is bounded (forgotten when full, mid-document too): labels stay the same."""
+    from polyglot_pipe import _lang_model
+
+    text = SEED.read_text(encoding="utf-8") + "\nDie Datei konnte nicht geöffnet werden.\nФайл не найден.\n"
+    expected = [(f.start, f.end, f.lang) for f in labelled(LanguageIdentifier(), text).fragments]
+    monkeypatch.setattr(_lang_model, "_MAX_CACHED_WORDS", 40)
+    small = LanguageIdentifier()
+    monkeypatch.setattr(small, "model", _lang_model.NgramModel())
+    for _ in range(2):
+        small._evidence.clear()
+        assert [(f.start, f.end, f.lang) for f in labelled(small, text).fragments] == expected
+    assert len(small.model._word_ids) <= 400  # one batch may exceed the bound, never grow past it
