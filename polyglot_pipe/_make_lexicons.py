@@ -15,6 +15,7 @@ Sources (versions pinned; Debian bookworm packages, PyPI):
   cy  simplemma 2.0.0 (its Welsh table: word forms and lemmas)
   et  simplemma 2.0.0 (its Estonian table; hunspell's Estonian expands to 15 million forms)
 
+Licences: af and sw LGPL-2.1+, sq GPL-2+ (Debian copyright files), simplemma MIT.
 Each list is stored as a Bloom filter (1% false positives, 7 hashes): the lists
 hold 3.9 million words, which would take ~15 MB as hashes and far more as text.
 

@@ -257,7 +257,7 @@ class LanguageIdentifier:
         decisions = self._decide_document(evidence, votes)
         labelled: list[Fragment] = []
         for frag, ev, (lang, confidence, profile, log_prior) in zip(fragments, evidence, decisions):
-            frag = replace(frag, lang=lang, lang_confidence=confidence)
+            frag = frag.labelled(lang, confidence)
             if self.split_mixed and self._may_hold_foreign_run(ev, profile, log_prior):
                 labelled.extend(self._split_mixed(doc.text, frag, ev, profile, votes))
             else:

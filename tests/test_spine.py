@@ -298,3 +298,20 @@ def test_a_lone_surrogate_in_jsonl_input_is_written_back_escaped(tmp_path, empty
     [record] = records_of(result.stdout)
     assert record["id"] == 1
     assert "".join(f["original"] + f["space_after"] for f in record["fragments"]) == "Broken \ud800 text. Hello."
+
+
+def test_labelled_fragment_keeps_every_other_field():
+    """``Fragment.labelled`` lists the fields by hand (for speed): a field added to
+    Fragment and not copied there would be lost on every labelled fragment."""
+    from dataclasses import fields, replace
+
+    from polyglot_pipe.model import Fragment
+
+    values = {
+        "start": 3, "end": 9, "original": "abcdef", "space_after": " ", "script": "Latn", "lang": "xx",
+        "lang_confidence": 0.1, "english": "e", "method": "m", "status": "s", "error": "err", "raw": "r",
+        "repairs": ("cp1251-as-cp1252",), "cached": True,
+    }  # fmt: skip
+    assert set(values) == {f.name for f in fields(Fragment)}
+    frag = Fragment(**values)
+    assert frag.labelled("ru", 0.75) == replace(frag, lang="ru", lang_confidence=0.75)
