@@ -5,7 +5,8 @@ Why not plain ``langdetect.detect`` per fragment: it samples n-grams at random
 context, so one-word UI strings come out as anything ("Subscribe" -> ro).
 Here the same profiles are scored exactly (``_lang_model``, plus whole-word
 frequencies from wordfreq, which tell "Se connecter" from English where
-character n-grams cannot), then:
+character n-grams cannot, and word lists for the languages wordfreq lacks,
+``_lexicon``), then:
 
 1. candidates are the languages that write the fragment's script (and, with
    ``langs=``, that the user allows); a script one language writes decides alone;
