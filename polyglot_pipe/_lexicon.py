@@ -31,12 +31,16 @@ def word_hashes(words: Sequence[str]) -> np.ndarray:
     return np.frombuffer(joined, dtype="<u8").reshape(len(words), 2)
 
 
-def bloom_positions(hashes: np.ndarray, n_bits: int) -> np.ndarray:
-    """The HASHES bit positions of each word (double hashing): (n, HASHES) int64."""
+def bloom_positions(hashes: np.ndarray, n_bits) -> np.ndarray:
+    """The HASHES bit positions of each word (double hashing): (n, HASHES) int64 for one
+    filter of ``n_bits`` bits, (n, len(n_bits), HASHES) for several sizes at once."""
     steps = np.arange(HASHES, dtype=np.uint64)
+    sizes = np.asarray(n_bits, dtype=np.uint64)
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as a hash should
         mixed = hashes[:, :1] + steps * (hashes[:, 1:] | np.uint64(1))
-    return (mixed % np.uint64(n_bits)).astype(np.int64)
+    if sizes.ndim:
+        return (mixed[:, None, :] % sizes[None, :, None]).astype(np.int64)
+    return (mixed % sizes).astype(np.int64)
 
 
 class Lexicons:
@@ -66,10 +70,7 @@ class Lexicons:
             return out
         sizes, offsets = (np.array([self._where[langs[k]][i] for k in columns], dtype=np.uint64) for i in (0, 1))
         hashes = word_hashes([w.lower() for w in words])
-        steps = np.arange(HASHES, dtype=np.uint64)
-        with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as a hash should
-            mixed = hashes[:, :1, None] + steps * (hashes[:, 1:, None] | np.uint64(1))  # (words, 1, HASHES)
-        positions = (mixed % sizes[:, None] + offsets[:, None]).astype(np.int64)  # (words, langs, HASHES)
+        positions = bloom_positions(hashes, sizes) + offsets.astype(np.int64)[None, :, None]  # (words, langs, HASHES)
         bits = (self._bits[positions >> 3] >> (positions & 7).astype(np.uint8)) & 1
         out[:, columns] = bits.all(axis=2)
         return out
