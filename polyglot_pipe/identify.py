@@ -225,7 +225,7 @@ class LanguageIdentifier:
             if (trust != 1.0).any():
                 rows *= np.repeat(trust, n_kept[scored])[:, None]
             loglik = np.add.reduceat(rows, starts, axis=0)
-            votes = _softmax_rows(loglik) * np.minimum(n_grams[scored], MAX_VOTE)[:, None]
+            votes = _softmax(loglik) * np.minimum(n_grams[scored], MAX_VOTE)[:, None]
             best = loglik.argmax(axis=1)
             ends = np.append(starts[1:], len(words))
             # a capitalised word after the first is likely a name: no vote in a split
@@ -482,12 +482,7 @@ def _best_runs(diff: np.ndarray, penalty: np.ndarray) -> tuple[float, int, int] 
     return gain, start, end
 
 
-def _softmax_rows(x: np.ndarray) -> np.ndarray:
-    """Softmax of each row."""
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max())
-    return z / z.sum()
+    """Softmax over the last axis: of one vector, or of each row."""
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
