@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +111,7 @@ class NgramModel:
         self._normaliser = _Normaliser()
         self.frequencies = WordFrequencies(self.profiles, self.scripts, word_weight) if word_weight else None
         # The word store: each word seen gets a row (its evidence over all profiles) and,
-        # in parallel arrays, its n-gram count, script group, length and capitalisation,
+        # in parallel arrays, its n-gram count, script group and capitalisation,
         # so that a fragment's words are gathered with one numpy index, not a loop.
         self._word_ids: dict[str, int] = {}  # word -> row; -1: no n-gram we know, no evidence
         self.word_vectors = np.zeros((1024, len(self.profiles)))
@@ -225,7 +225,7 @@ class NgramModel:
     def ngram_rows(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The matrix row of every n-gram of every (normalised) word, word after word,
         each word's in ``_ngrams``'s order (so sums are bit for bit the same), with
-        ``_unknown_row`` for n-grams no profile has; and where each word's start.
+        ``_unknown_row`` for n-grams no profile has; and where each word's n-grams start.
 
         Words in which the capital-word rule cannot fire (no capital after the first
         letter: nearly all) are done at once with numpy: the 3L+1 n-grams of " word "
