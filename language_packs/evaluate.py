@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from polyglot_pipe import packbuild as pb  # noqa: E402
+from polyglot_pipe.packs import build as pb  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,8 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .model import Document, Edit, Fragment
-from .pipeline import Pipeline, process
+from polyglot_pipe.model import Document, Edit, Fragment
+from polyglot_pipe.pipeline import Pipeline, process
 
 try:
     __version__ = version("polyglot_pipe")

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from polyglot_pipe.cli.main import main
 
 sys.exit(main())

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .packs import Pack
+from polyglot_pipe.packs.store import Pack
 
 __all__ = ["TranslationMemory", "MemoryStats", "default_path", "pack_key", "ENV_VAR"]
 

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
 
-from .decode import decode_bytes
-from .identify import LanguageIdentifier
-from .model import Document, Edit
-from .repair import repair_text
-from .segment import segment_document
+from polyglot_pipe.stages.decode import decode_bytes
+from polyglot_pipe.stages.identify import LanguageIdentifier
+from polyglot_pipe.model import Document, Edit
+from polyglot_pipe.stages.repair import repair_text
+from polyglot_pipe.stages.segment import segment_document
 
 __all__ = ["Pipeline", "process", "load_document", "attach_repairs"]
 
@@ -110,10 +110,10 @@ class Pipeline:
         min_decoding_length: int = 0,
         on_missing_pack=None,
     ):
-        from .translate import Translator
+        from polyglot_pipe.stages.translate import Translator
 
         if memory is True or isinstance(memory, (str, os.PathLike)):
-            from .memory import TranslationMemory
+            from polyglot_pipe.memory import TranslationMemory
 
             memory = TranslationMemory(None if memory is True else memory)
         self.target = target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # ---------------------------------------------------------------------------
 # Packs: dummy Argos packs and a real HTTP package index on 127.0.0.1
-# (owner: polyglot_pipe/packs.py, used by tests/test_packs.py)
+# (owner: polyglot_pipe/packs/store.py, used by tests/test_packs.py)
 # ---------------------------------------------------------------------------
 
 import functools
@@ -190,7 +190,7 @@ RU_PACK = ROOT / "language_packs" / "translate-ru_en-1_0.argosmodel"
 @pytest.fixture(scope="session")
 def ru_packs_dir(tmp_path_factory) -> Path:
     """A packages directory holding our real ru->en pack (the committed .argosmodel, installed)."""
-    from polyglot_pipe.packs import install_pack_file
+    from polyglot_pipe.packs.store import install_pack_file
 
     if not RU_PACK.exists():
         pytest.fail(f"{RU_PACK} is missing: build it with language_packs/build.sh")
@@ -208,7 +208,7 @@ def empty_packs_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def texts_sent_to_packs(monkeypatch) -> list[str]:
     """Every text handed to a pack's CTranslate2 model during the test (the real model still runs)."""
-    from polyglot_pipe.translate import LoadedPack
+    from polyglot_pipe.stages.translate import LoadedPack
 
     sent: list[str] = []
     real = LoadedPack.translate

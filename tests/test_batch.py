@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from test_memory import RUSSIAN_LINE
 
 from polyglot_pipe import Pipeline
-from polyglot_pipe.cli import build_parser
+from polyglot_pipe.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
@@ -209,7 +209,7 @@ def test_jsonl_input_needs_jsonl_output():
 
 
 def _run_in_process(capsys, *argv: str) -> tuple[int, str, str]:
-    from polyglot_pipe.runner import run
+    from polyglot_pipe.io.batch import run
 
     args = build_parser().parse_args(["run", *argv])
     code = run(args)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_pipe.cli import main
+from polyglot_pipe.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
@@ -194,7 +194,7 @@ def test_next_non_english_on_the_seed_reaches_the_russian_line(browser, seed_rep
 
 def test_next_non_english_visits_each_shown_foreign_fragment_in_order(browser, tmp_path):
     """Across documents and row blocks the browser has not drawn yet, skipping filtered rows, wrapping at the ends."""
-    from polyglot_pipe.output.html import write_html
+    from polyglot_pipe.io.writers.html import write_html
 
     records = many_records(260)  # two documents, six blocks of rows
     report = tmp_path / "report.html"
@@ -321,7 +321,7 @@ def many_records(n: int, seed: int = 6) -> list[dict]:
 
 
 def test_a_20000_fragment_report_opens_and_scrolls(browser, tmp_path):
-    from polyglot_pipe.output.html import write_html
+    from polyglot_pipe.io.writers.html import write_html
 
     records = many_records(20_000)
     report = tmp_path / "big.html"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyglot_pipe.decode import Decoded, NotTextError, decode_bytes
+from polyglot_pipe.stages.decode import Decoded, NotTextError, decode_bytes
 
 SEED_RUSSIAN = "Заголовок открываемого материала"
 

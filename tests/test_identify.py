@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from polyglot_pipe.identify import LanguageIdentifier
+from polyglot_pipe.stages.identify import LanguageIdentifier
 from polyglot_pipe.model import Document
-from polyglot_pipe.segment import segment_document
+from polyglot_pipe.stages.segment import segment_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
@@ -148,9 +148,9 @@ def test_glued_foreign_phrase_is_split_off(identify):
 def test_labels_identical_across_runs_and_hash_seeds():
     script = (
         "import json, sys\n"
-        "from polyglot_pipe.identify import LanguageIdentifier\n"
+        "from polyglot_pipe.stages.identify import LanguageIdentifier\n"
         "from polyglot_pipe.model import Document\n"
-        "from polyglot_pipe.segment import segment_document\n"
+        "from polyglot_pipe.stages.segment import segment_document\n"
         f"text = open({str(SEED)!r}, encoding='utf-8').read()\n"
         "doc = LanguageIdentifier()(segment_document(Document(id='s', text=text)))\n"
         "print(json.dumps([(f.start, f.end, f.lang, round(f.lang_confidence, 6)) for f in doc.fragments]))\n"
@@ -219,7 +219,7 @@ def _langdetect_ngrams(word: str) -> list[str]:
 def test_word_ngrams_are_langdetects_own(word):
     """The exact scoring claims langdetect's model: same n-grams, in the same order,
     capital-word rule included ("KOMMANDO" keeps only its edges)."""
-    from polyglot_pipe._lang_model import _ngrams
+    from polyglot_pipe.langdata.ngram_model import _ngrams
 
     assert _ngrams(word) == _langdetect_ngrams(word)
 
@@ -243,7 +243,7 @@ def test_a_word_list_does_not_outbid_a_frequency_list(identify):
 
 
 def test_word_list_bloom_filters_answer_membership():
-    from polyglot_pipe._lexicon import load_lexicons
+    from polyglot_pipe.langdata.lexicon import load_lexicons
 
     lexicons = load_lexicons()
     assert {"af", "cy", "et", "sq", "sw"} <= lexicons.languages
@@ -261,8 +261,8 @@ def test_word_list_bloom_filters_answer_membership():
 
 
 def test_identifier_works_without_the_word_lists(monkeypatch):
-    # a trimmed install without _lexicons.npz falls back to n-grams for those languages
-    from polyglot_pipe import _lang_model
+    # a trimmed install without lexicons.npz falls back to n-grams for those languages
+    from polyglot_pipe.langdata import ngram_model as _lang_model
 
     monkeypatch.setattr(_lang_model, "load_lexicons", lambda: None)
     identify = LanguageIdentifier()
@@ -276,7 +276,7 @@ def test_identifier_works_without_the_word_lists(monkeypatch):
 def test_batched_ngram_rows_are_the_per_word_ones_in_order(words):
     """The numpy n-gram look-up gives each word's rows exactly as ``_ngrams`` plus a
     dict look-up would, in the same order (so the sums are the same to the bit)."""
-    from polyglot_pipe._lang_model import _ngrams, load_model
+    from polyglot_pipe.langdata.ngram_model import _ngrams, load_model
 
     model = load_model()
     rows, starts = model.ngram_rows(words)
@@ -288,7 +288,7 @@ def test_batched_ngram_rows_are_the_per_word_ones_in_order(words):
 
 def test_word_store_overflow_does_not_change_labels(monkeypatch):
     """The word store is bounded (forgotten when full, mid-document too): labels stay the same."""
-    from polyglot_pipe import _lang_model
+    from polyglot_pipe.langdata import ngram_model as _lang_model
 
     text = SEED.read_text(encoding="utf-8") + "\nDie Datei konnte nicht geöffnet werden.\nФайл не найден.\n"
     expected = [(f.start, f.end, f.lang) for f in labelled(LanguageIdentifier(), text).fragments]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from polyglot_pipe import Pipeline
 from polyglot_pipe.memory import ENV_VAR, TranslationMemory, default_path, pack_key
-from polyglot_pipe.packs import find_pack, read_pack
+from polyglot_pipe.packs.store import find_pack, read_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 RUSSIAN_LINE = "Заголовок открываемого материала"

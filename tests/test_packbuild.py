@@ -1,4 +1,4 @@
-"""Tests for polyglot_pipe.packbuild and the committed language packs."""
+"""Tests for polyglot_pipe.packs.build and the committed language packs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from polyglot_pipe import packbuild as pb
+from polyglot_pipe.packs import build as pb
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKS_DIR = ROOT / "language_packs"
@@ -51,7 +51,7 @@ def _torch_stack():
 
 
 def test_module_import_does_not_import_torch():
-    code = ("import sys, polyglot_pipe.packbuild as m; "
+    code = ("import sys, polyglot_pipe.packs.build as m; "
             "bad = [x for x in ('torch', 'transformers', 'ctranslate2', 'sentencepiece') "
             "if x in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

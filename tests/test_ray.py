@@ -1,4 +1,4 @@
-"""The pipeline on Ray Data (polyglot_pipe.ray), on a real local Ray cluster of 2 CPUs.
+"""The pipeline on Ray Data (polyglot_pipe.integrations.ray), on a real local Ray cluster of 2 CPUs.
 
 Needs the [ray] extra.  One cluster serves the whole module (starting one takes
 seconds); the FragmentWorker property test needs no cluster at all.
@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from polyglot_pipe import Pipeline  # noqa: E402
-from polyglot_pipe.cli import build_parser, main  # noqa: E402
-from polyglot_pipe.ray import FRAGMENT_TYPE, FragmentWorker, pipeline_options, process_dataset, run_cli  # noqa: E402
+from polyglot_pipe.cli.main import build_parser, main  # noqa: E402
+from polyglot_pipe.integrations.ray import FRAGMENT_TYPE, FragmentWorker, pipeline_options, process_dataset, run_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
@@ -127,7 +127,7 @@ def test_dataset_records_match_the_single_machine_run(cluster, ru_packs_dir):
 
 def test_ray_pipeline_keeps_pipelines_contract_across_windows(cluster, empty_packs_dir):
     """RayPipeline.process_many: the Documents Pipeline makes, in order, bad items to on_error, window after window."""
-    from polyglot_pipe.ray import RayPipeline
+    from polyglot_pipe.integrations.ray import RayPipeline
 
     items = [(f"doc{i}", page) for i, page in enumerate(PAGES)]
     items.insert(3, ("image", b"\x89PNG\r\n\x1a\n" + bytes(range(256))))
@@ -304,6 +304,6 @@ def test_ray_stays_out_of_the_command_lines_import():
     import subprocess
     import sys
 
-    code = "import sys, polyglot_pipe, polyglot_pipe.cli; print(sorted(m for m in ('ray', 'pyarrow') if m in sys.modules))"
+    code = "import sys, polyglot_pipe, polyglot_pipe.cli.main; print(sorted(m for m in ('ray', 'pyarrow') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyglot_pipe.model import Edit
-from polyglot_pipe.repair import language_score, repair_text
+from polyglot_pipe.stages.repair import language_score, repair_text
 
 SEED_RUSSIAN = "Заголовок открываемого материала"
 

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyglot_pipe.cli import main
-from polyglot_pipe.output import Summary, get_writer
-from polyglot_pipe.output.html import json_for_script, write_html
-from polyglot_pipe.output.markdown import md_text, write_markdown
-from polyglot_pipe.output.tsv import write_tsv
+from polyglot_pipe.cli.main import main
+from polyglot_pipe.io.writers import Summary, get_writer
+from polyglot_pipe.io.writers.html import json_for_script, write_html
+from polyglot_pipe.io.writers.markdown import md_text, write_markdown
+from polyglot_pipe.io.writers.tsv import write_tsv
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
@@ -438,7 +438,7 @@ def test_show_of_bad_results_is_a_message(tmp_path, capsys):
 
 def test_review_module_stays_light():
     """`polyglot-pipe --help` imports review.py: it must not pull in rich or the HTML writer."""
-    code = "import sys, polyglot_pipe.review; print(sorted(m for m in ('rich', 'polyglot_pipe.output.html') if m in sys.modules))"
+    code = "import sys, polyglot_pipe.cli.review; print(sorted(m for m in ('rich', 'polyglot_pipe.io.writers.html') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyglot_pipe.decode import NotTextError
+from polyglot_pipe.stages.decode import NotTextError
 from polyglot_pipe.model import Document
 from polyglot_pipe.pipeline import load_document
-from polyglot_pipe.segment import fragment_spans, segment_document
+from polyglot_pipe.stages.segment import fragment_spans, segment_document
 
 
 def fragments(text: str) -> list[str]:

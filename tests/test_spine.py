@@ -13,7 +13,7 @@ import pytest
 
 import polyglot_pipe
 from polyglot_pipe import Pipeline
-from polyglot_pipe.translate import LoadedPack
+from polyglot_pipe.stages.translate import LoadedPack
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"
@@ -91,7 +91,7 @@ def test_seed_russian_line_is_russian_and_translated_by_the_pack(seed_run, ru_pa
     assert russian["status"] == "ok"
     assert russian["method"] == "argos:ru-en@1.0"
     # The pack's own rendering of the line, asked of CTranslate2 directly.
-    from polyglot_pipe.packs import find_pack
+    from polyglot_pipe.packs.store import find_pack
 
     expected = LoadedPack.load(find_pack("ru", "en", ru_packs_dir)).translate([RUSSIAN_LINE])[0]
     assert russian["english"] == expected
@@ -188,7 +188,7 @@ def test_folders_are_searched_recursively(tmp_path, empty_packs_dir):
 def test_help_does_not_import_heavy_libraries():
     code = (
         "import sys\n"
-        "from polyglot_pipe.cli import main\n"
+        "from polyglot_pipe.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "for cmd in (['run', '--help'], ['packs', '--help']):\n"
         "    try:\n        main(cmd)\n    except SystemExit:\n        pass\n"

@@ -21,8 +21,8 @@ import ftfy
 import ftfy.bad_codecs  # noqa: F401
 from charset_normalizer import from_bytes
 
-from polyglot_pipe.decode import decode_bytes
-from polyglot_pipe.repair import repair_text
+from polyglot_pipe.stages.decode import decode_bytes
+from polyglot_pipe.stages.repair import repair_text
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"
@@ -142,7 +142,7 @@ def speed() -> list[str]:
     once, then looked up), and the seed page alone with the caches emptied before
     each of 50 passes (every line repaired from scratch: the one-off page).
     """
-    from polyglot_pipe import repair
+    from polyglot_pipe.stages import repair
 
     def empty_caches() -> None:
         repair._LINE_CACHE.clear()

@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from polyglot_pipe.scripts import dominant_script  # noqa: E402
+from polyglot_pipe.langdata.scripts import dominant_script  # noqa: E402
 
 GETTEXT_PACKAGES = """coreutils tar grep sed findutils diffutils wget dpkg apt gettext
 util-linux-locales e2fsprogs-l10n gnupg-l10n libc-l10n""".split()

@@ -8,7 +8,7 @@ both face the same choice) and polyglot_pipe's LanguageIdentifier.  Kinds:
   the exact string is a translation in;
 * sentence: an isolated sentence;
 * mixed: English-dominant documents with foreign insertions, segmented by
-  polyglot_pipe.segment; "chars" = share of letters labelled with their gold
+  polyglot_pipe.stages.segment; "chars" = share of letters labelled with their gold
   language, "short in doc" = inserted 1-4 word lines (foreign and English)
   whose every letter is right, "en short in doc" = the English ones only.
 
@@ -33,10 +33,10 @@ HERE = Path(__file__).resolve().parent
 SEED = HERE.parents[1] / "seeds" / "000_0e5ec4742fbe5a91.txt"
 sys.path.insert(0, str(HERE.parents[1]))
 
-from polyglot_pipe.identify import LanguageIdentifier  # noqa: E402
+from polyglot_pipe.stages.identify import LanguageIdentifier  # noqa: E402
 from polyglot_pipe.model import Document, Fragment  # noqa: E402
-from polyglot_pipe.scripts import dominant_script  # noqa: E402
-from polyglot_pipe.segment import segment_document  # noqa: E402
+from polyglot_pipe.langdata.scripts import dominant_script  # noqa: E402
+from polyglot_pipe.stages.segment import segment_document  # noqa: E402
 
 
 def load(path: Path, split: str) -> list[dict]:

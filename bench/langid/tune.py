@@ -4,7 +4,7 @@ Isolated items (short, sentence) for the model's knobs: n-gram smoothing
 (alpha), whole-word frequency weight, global prior weight; mixed documents for
 the document prior's weight and floor.  Prints one line per setting (slow: run
 it in the background).  The chosen values are the defaults in
-polyglot_pipe/identify.py and polyglot_pipe/_lang_model.py.
+polyglot_pipe/stages/identify.py and polyglot_pipe/langdata/ngram_model.py.
 
 Usage: python bench/langid/tune.py
 """
@@ -21,8 +21,8 @@ sys.path.insert(0, str(HERE))
 
 from run_eval import Pipe, load, score_isolated, score_mixed  # noqa: E402
 
-import polyglot_pipe.identify as identify  # noqa: E402
-from polyglot_pipe import _lang_model  # noqa: E402
+import polyglot_pipe.stages.identify as identify  # noqa: E402
+from polyglot_pipe.langdata import ngram_model as _lang_model  # noqa: E402
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Throughput of polyglot_pipe.ray on a local Ray cluster: one process, then 1 and 2 Ray workers.
+"""Throughput of polyglot_pipe.integrations.ray on a local Ray cluster: one process, then 1 and 2 Ray workers.
 
 Uses the throughput benchmark's inputs (a base-sized ru->en pack with random
 weights and seed-like pages; see bench/throughput/build.py).  Random weights
@@ -119,7 +119,7 @@ def time_ray(items: list[dict], workers: int, decode: dict) -> dict:
 def _time_ray(items: list[dict], workers: int, decode: dict) -> dict:
     import ray.data
 
-    from polyglot_pipe.ray import process_dataset
+    from polyglot_pipe.integrations.ray import process_dataset
 
     wall = time.perf_counter()
     ds = ray.data.from_items(items, override_num_blocks=max(1, len(items) // BATCH))

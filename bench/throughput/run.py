@@ -66,7 +66,7 @@ def packs_dir() -> Path:
 
 def stages_alone(files: list[Path]) -> dict:
     """Decode+repair+segment, then labelling, one process, on English-dominant pages."""
-    from polyglot_pipe.identify import LanguageIdentifier
+    from polyglot_pipe.stages.identify import LanguageIdentifier
     from polyglot_pipe.pipeline import load_document
 
     data = [(str(f), f.read_bytes()) for f in files]
@@ -101,7 +101,7 @@ def measure(files: list[Path], args) -> dict:
     import sentencepiece
 
     from polyglot_pipe import Pipeline
-    from polyglot_pipe.translate import LoadedPack
+    from polyglot_pipe.stages.translate import LoadedPack
 
     asked: list[str] = []
     spent = [0.0]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import regex
 
-from .scripts import script_group, script_of
+from polyglot_pipe.langdata.scripts import script_group, script_of
 
 __all__ = ["Decoded", "NotTextError", "decode_bytes", "LEGACY_ENCODINGS"]
 
@@ -163,7 +163,7 @@ def _evidence(text: str) -> float:
     symbols, one- or two-letter words in a script other than the words on
     both sides (Italian "è" read as Cyrillic "и"), and unpaired guillemets.
     """
-    from .repair import language_score
+    from polyglot_pipe.stages.repair import language_score
 
     non_ascii = [c for c in text if ord(c) > 0x7F]
     if not non_ascii:

@@ -1,6 +1,6 @@
 """Word lists (membership only) for languages wordfreq has no frequency list for.
 
-Built by ``_make_lexicons.py`` from spell-checker dictionaries and lemmatiser
+Built by ``tools/make_lexicons.py`` from spell-checker dictionaries and lemmatiser
 tables and stored as Bloom filters; ``_lang_model.WordFrequencies`` uses them so
 that Afrikaans, Welsh, Estonian, Albanian and Swahili words count as evidence
 the way wordfreq's words do for the other languages.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-LEXICON_PATH = Path(__file__).with_name("_lexicons.npz")
+LEXICON_PATH = Path(__file__).with_name("lexicons.npz")
 #: Bloom filter parameters: k hash positions per word, sized for this false-positive rate.
 HASHES = 7
 FALSE_POSITIVES = 0.01

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .packs import PackError, argos_setting
+from polyglot_pipe.packs.store import PackError, argos_setting
 
 __all__ = [
     "DEFAULT_INDEX",
@@ -208,7 +208,7 @@ def load_index(
 
 def find_entry(entries: list[IndexEntry], from_code: str, to_code: str) -> IndexEntry | None:
     """The newest entry for the pair, or None."""
-    from .packs import _version_key
+    from polyglot_pipe.packs.store import _version_key
 
     matches = [e for e in entries if (e.from_code, e.to_code) == (from_code, to_code)]
     return max(matches, key=lambda e: _version_key(e.version)) if matches else None

@@ -10,8 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import memory_cli, packs_cli, review
-from .output import WRITERS
+from polyglot_pipe.cli import memory as memory_cli
+from polyglot_pipe.cli import packs as packs_cli
+from polyglot_pipe.cli import review
+from polyglot_pipe.io.writers import WRITERS
 
 __all__ = ["main", "build_parser"]
 
@@ -93,10 +95,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     if args.ray is not None:
-        from .ray import run_cli
+        from polyglot_pipe.integrations.ray import run_cli
 
         return run_cli(args, args.ray or None)
-    from .runner import run
+    from polyglot_pipe.io.batch import run
 
     return run(args)
 

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _memory(args: argparse.Namespace):
-    from .memory import TranslationMemory
+    from polyglot_pipe.memory import TranslationMemory
 
     return TranslationMemory(getattr(args, "memory_path", None))
 

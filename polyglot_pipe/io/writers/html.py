@@ -33,8 +33,8 @@ from html import escape
 from importlib.resources import files
 from typing import TextIO
 
-from . import Summary
-from .markdown import is_foreign, status_label, untranslated_note
+from polyglot_pipe.io.writers import Summary
+from polyglot_pipe.io.writers.markdown import is_foreign, status_label, untranslated_note
 
 __all__ = ["write_html", "RTL_SCRIPTS", "json_for_script", "direction_of"]
 

@@ -32,11 +32,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .decode import NotTextError
-from .output.jsonl import dumps
-from .output import Summary, get_writer
-from .pipeline import Pipeline
-from .sources import Source, SourceError, iter_sources, looks_binary
+from polyglot_pipe.stages.decode import NotTextError
+from polyglot_pipe.io.writers.jsonl import dumps
+from polyglot_pipe.io.writers import Summary, get_writer
+from polyglot_pipe.pipeline import Pipeline
+from polyglot_pipe.io.sources import Source, SourceError, iter_sources, looks_binary
 
 __all__ = ["run"]
 
@@ -126,7 +126,7 @@ class _Sink:
 
 def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
     """Run the command; ``make_pipeline`` builds the Pipeline from its keyword options
-    (polyglot_pipe.ray passes one that makes a RayPipeline)."""
+    (polyglot_pipe.integrations.ray passes one that makes a RayPipeline)."""
     input_format = getattr(args, "input_format", "text")
     if input_format == "jsonl" and args.format != "jsonl":
         _say("--input-format jsonl writes the records back as JSONL: use --format jsonl")
@@ -237,7 +237,7 @@ def parse_langs(value: str | None) -> list[str] | None:
     """--langs ru,en,de -> ["ru", "en", "de"]; an unknown code is a ValueError naming it."""
     if not value:
         return None
-    from .identify import LanguageIdentifier
+    from polyglot_pipe.stages.identify import LanguageIdentifier
 
     langs = [code.strip() for code in value.split(",") if code.strip()]
     LanguageIdentifier(langs=langs)  # checks the codes
@@ -250,7 +250,7 @@ def _pack_installer(args: argparse.Namespace):
     Offline (or with a broken index) it says so once and stops trying, so the
     run goes on with "no-pack" fragments.
     """
-    from .packs import install_missing
+    from polyglot_pipe.packs.store import install_missing
 
     gave_up = False
 
@@ -419,7 +419,7 @@ def _parse_record(line: bytes, field_name: str) -> tuple[dict, str | None]:
 def _memory(args):
     if args.no_translate or getattr(args, "no_memory", False):
         return None
-    from .memory import TranslationMemory
+    from polyglot_pipe.memory import TranslationMemory
 
     return TranslationMemory(getattr(args, "memory_path", None))
 

@@ -14,8 +14,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .model import Document, Fragment
-from .packs import Pack, find_pack
+from polyglot_pipe.model import Document, Fragment
+from polyglot_pipe.packs.store import Pack, find_pack
 
 __all__ = ["Translator", "LoadedPack", "NO_LANGUAGE"]
 

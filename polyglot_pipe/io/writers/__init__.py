@@ -9,16 +9,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from ..packs import install_command
+from polyglot_pipe.packs.store import install_command
 
 __all__ = ["WRITERS", "get_writer", "Summary"]
 
 #: format name -> "module:function"; function(records: Iterable[dict], out: TextIO, summary: Summary)
 WRITERS = {
-    "jsonl": "polyglot_pipe.output.jsonl:write_jsonl",
-    "html": "polyglot_pipe.output.html:write_html",
-    "md": "polyglot_pipe.output.markdown:write_markdown",
-    "tsv": "polyglot_pipe.output.tsv:write_tsv",
+    "jsonl": "polyglot_pipe.io.writers.jsonl:write_jsonl",
+    "html": "polyglot_pipe.io.writers.html:write_html",
+    "md": "polyglot_pipe.io.writers.markdown:write_markdown",
+    "tsv": "polyglot_pipe.io.writers.tsv:write_tsv",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 
-from ._script_data import ENDS, NAMES, STARTS
+from polyglot_pipe.langdata.script_data import ENDS, NAMES, STARTS
 
 __all__ = ["COMMON", "script_of", "dominant_script", "script_group", "SCRIPT_DECIDES"]
 

@@ -1,4 +1,4 @@
-"""Generates _lexicons.npz: word lists for the Latin-script languages wordfreq has no list for.
+"""Generates polyglot_pipe/langdata/lexicons.npz: word lists for the Latin-script languages wordfreq has no list for.
 
 Why: whole-word frequencies (wordfreq) are what tells close languages apart, but
 wordfreq has no list for Afrikaans, Welsh, Estonian, Albanian or Swahili.  Without
@@ -6,7 +6,7 @@ one, Afrikaans loses its sentences to Dutch and Estonian wins sentences that are
 not Estonian (see bench/README.md).  Spell-checker dictionaries and lemmatiser
 tables are the open word lists these languages have; they say which words a
 language has, not how often it uses them, so the identifier uses them as
-membership only (``_lexicon.py``).
+membership only (``polyglot_pipe/langdata/lexicon.py``).
 
 Sources (versions pinned; Debian bookworm packages, PyPI):
   af  hunspell-af 1:7.5.0-1 (af_ZA, expanded with hunspell's unmunch)
@@ -20,7 +20,7 @@ Each list is stored as a Bloom filter (1% false positives, 7 hashes): the lists
 hold 3.9 million words, which would take ~15 MB as hashes and far more as text.
 
 Run (needs apt-get, dpkg-deb and pip; downloads, so not at run time):
-    python -m polyglot_pipe._make_lexicons
+    python tools/make_lexicons.py
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._lexicon import FALSE_POSITIVES, HASHES, LEXICON_PATH, bloom_positions, word_hashes
+from polyglot_pipe.langdata.lexicon import FALSE_POSITIVES, HASHES, LEXICON_PATH, bloom_positions, word_hashes
 
 DEBIAN = {  # language -> (package, version, hunspell dictionary name)
     "af": ("hunspell-af", "1:7.5.0-1", "af_ZA"),

@@ -23,8 +23,8 @@ import pyarrow as pa
 import ray
 import ray.data
 
-from .decode import NotTextError
-from .pipeline import Pipeline
+from polyglot_pipe.stages.decode import NotTextError
+from polyglot_pipe.pipeline import Pipeline
 
 __all__ = ["process_dataset", "RayPipeline", "run_cli", "ClusterError", "FRAGMENT_TYPE", "FragmentWorker", "DEFAULT_BATCH_SIZE"]
 
@@ -167,7 +167,7 @@ def _fragment_row(record: dict) -> dict:
     record.pop("doc", None)
     unknown = record.keys() - _FRAGMENT_KEYS
     if unknown:  # a new field in model.fragment_record must be added to FRAGMENT_TYPE
-        raise KeyError(f"fragment fields {sorted(unknown)} are missing from polyglot_pipe.ray.FRAGMENT_TYPE")
+        raise KeyError(f"fragment fields {sorted(unknown)} are missing from polyglot_pipe.integrations.ray.FRAGMENT_TYPE")
     return record
 
 
@@ -407,7 +407,7 @@ def run_cli(args, address: str | None) -> int:
     import logging
     import sys
 
-    from . import runner
+    from polyglot_pipe.io import batch as runner
 
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # the run command's stderr is its messages
     started_here = not ray.is_initialized()

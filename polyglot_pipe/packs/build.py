@@ -614,7 +614,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m polyglot_pipe.packbuild",
+    parser = argparse.ArgumentParser(prog="python -m polyglot_pipe.packs.build",
                                      description="Build an Argos Translate pack.")
     add_arguments(parser)
     return run(parser.parse_args(list(argv) if argv is not None else None))

@@ -295,7 +295,7 @@ def install_from_url(
 ) -> Pack:
     """Download an .argosmodel and install it; nothing is installed unless the whole file arrived
     (and matched ``sha256`` when given)."""
-    from . import pack_index
+    from polyglot_pipe.packs import index as pack_index
 
     root = packages_dir(directory)
     root.mkdir(parents=True, exist_ok=True)
@@ -330,7 +330,7 @@ def install_from_index(
     Reads the cached index; fetches it when there is none, or again when the
     cached one lacks the pair (it may be out of date).  Tries each link in turn.
     """
-    from . import pack_index
+    from polyglot_pipe.packs import index as pack_index
 
     timeout = pack_index.DEFAULT_TIMEOUT if timeout is None else timeout
     entries = pack_index.cached_index(index_url, cache_dir)
@@ -345,7 +345,7 @@ def install_from_index(
 
 def _install_entry(entry, directory, *, timeout: float, progress: bool) -> Pack:
     """Install an index entry, trying each of its links in turn."""
-    from . import pack_index
+    from polyglot_pipe.packs import index as pack_index
 
     errors: list[PackError] = []
     for link in entry.links:
@@ -382,7 +382,7 @@ def install_missing(
     run goes on (its fragments come out "no-pack").  Labels equal to the target,
     "und", and labels with a pack installed are skipped.  Returns the packs installed.
     """
-    from . import pack_index
+    from polyglot_pipe.packs import index as pack_index
 
     wanted = sorted({lang for lang in langs if lang and lang not in (target, "und")})
     missing = [lang for lang in wanted if find_pack(lang, target, directory) is None]

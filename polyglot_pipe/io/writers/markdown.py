@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
-from . import Summary
+from polyglot_pipe.io.writers import Summary
 
 __all__ = ["write_markdown", "md_text", "md_code", "untranslated_note", "is_foreign", "status_label"]
 

@@ -59,7 +59,7 @@ def add_review_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    from .output import Summary, get_writer
+    from polyglot_pipe.io.writers import Summary, get_writer
 
     fmt = args.format or _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "html")
     try:
@@ -116,7 +116,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def filter_records(records: Iterable[dict], langs=None, statuses=None, foreign_only=False) -> list[dict]:
-    from .output.markdown import is_foreign
+    from polyglot_pipe.io.writers.markdown import is_foreign
 
     return [
         r
@@ -129,7 +129,7 @@ def filter_records(records: Iterable[dict], langs=None, statuses=None, foreign_o
 
 def load_records(path: str) -> list[dict]:
     """The records of a results JSONL, checked; ReviewError says which line is wrong and how."""
-    from .output.jsonl import read_jsonl
+    from polyglot_pipe.io.writers.jsonl import read_jsonl
 
     try:
         if path == "-":
@@ -179,7 +179,7 @@ def _show_renderables(records: list[dict]):
     from rich.table import Table
     from rich.text import Text
 
-    from .output.markdown import status_label, untranslated_note
+    from polyglot_pipe.io.writers.markdown import status_label, untranslated_note
 
     if not records:
         yield Text("no fragments match", style="dim")

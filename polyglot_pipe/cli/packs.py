@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from .packs import (
+from polyglot_pipe.packs.store import (
     Pack,
     PackError,
     install_from_index,
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_common(update, argparse.SUPPRESS)
     update.set_defaults(func=run_update_index)
 
-    from . import packbuild
+    from polyglot_pipe.packs import build as packbuild
 
     build = commands.add_parser("build", help="train a small genuine pack from a parallel corpus (needs the [build] extra)")
     packbuild.add_arguments(build)
@@ -181,7 +181,7 @@ def _install_one(source: str, args: argparse.Namespace, progress: bool):
         from_code, to_code = parse_pair(source, args.to_code)
     except PackError:
         raise PackError(f"{source}: no such file, and not a language code or pair (ru, ru-en, ru_en)") from None
-    from . import pack_index
+    from polyglot_pipe.packs import index as pack_index
 
     pack = install_from_index(
         from_code, to_code, args.packs_dir, index_url=args.index_url, timeout=timeout, progress=progress
@@ -207,7 +207,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_available(args: argparse.Namespace) -> int:
-    from . import pack_index
+    from polyglot_pipe.packs import index as pack_index
 
     url = pack_index.index_url(args.index_url)
     try:
@@ -242,7 +242,7 @@ def run_available(args: argparse.Namespace) -> int:
 
 
 def run_update_index(args: argparse.Namespace) -> int:
-    from . import pack_index
+    from polyglot_pipe.packs import index as pack_index
 
     try:
         entries, path = pack_index.update_index(

@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterable
 from typing import TextIO
 
-from . import Summary
+from polyglot_pipe.io.writers import Summary
 
 __all__ = ["write_tsv", "TSV_COLUMNS"]
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._lexicon import Lexicons, load_lexicons
-from .scripts import COMMON, dominant_script, script_group, script_of
+from polyglot_pipe.langdata.lexicon import Lexicons, load_lexicons
+from polyglot_pipe.langdata.scripts import COMMON, dominant_script, script_group, script_of
 
 __all__ = ["NgramModel", "load_model"]
 
