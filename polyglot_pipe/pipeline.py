@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
 
+from polyglot_pipe.model import Document, Edit
 from polyglot_pipe.stages.decode import decode_bytes
 from polyglot_pipe.stages.identify import LanguageIdentifier
-from polyglot_pipe.model import Document, Edit
 from polyglot_pipe.stages.repair import repair_text
 from polyglot_pipe.stages.segment import segment_document
 

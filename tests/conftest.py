@@ -6,7 +6,6 @@ from __future__ import annotations
 # Packs: dummy Argos packs and a real HTTP package index on 127.0.0.1
 # (owner: polyglot_pipe/packs/store.py, used by tests/test_packs.py)
 # ---------------------------------------------------------------------------
-
 import functools
 import http.server
 import json

@@ -42,7 +42,9 @@ VISIBLE_ROWS = "[...document.querySelectorAll('.pp-frag')].filter(r => getComput
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright  # pip install playwright; never `playwright install`
+    from playwright.sync_api import (
+        sync_playwright,  # pip install playwright; never `playwright install`
+    )
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from polyglot_pipe.stages.identify import LanguageIdentifier
 from polyglot_pipe.model import Document
+from polyglot_pipe.stages.identify import LanguageIdentifier
 from polyglot_pipe.stages.segment import segment_document
 
 ROOT = Path(__file__).resolve().parents[1]

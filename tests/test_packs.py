@@ -15,8 +15,8 @@ from conftest import build_dummy_pack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from polyglot_pipe.packs import index as pack_index
 from polyglot_pipe.cli.main import main
+from polyglot_pipe.packs import index as pack_index
 from polyglot_pipe.packs.store import (
     PackError,
     find_pack,

@@ -23,7 +23,13 @@ from hypothesis import strategies as st  # noqa: E402
 
 from polyglot_pipe import Pipeline  # noqa: E402
 from polyglot_pipe.cli.main import build_parser, main  # noqa: E402
-from polyglot_pipe.integrations.ray import FRAGMENT_TYPE, FragmentWorker, pipeline_options, process_dataset, run_cli  # noqa: E402
+from polyglot_pipe.integrations.ray import (  # noqa: E402
+    FRAGMENT_TYPE,
+    FragmentWorker,
+    pipeline_options,
+    process_dataset,
+    run_cli,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_0e5ec4742fbe5a91.txt"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyglot_pipe.stages.decode import NotTextError
 from polyglot_pipe.model import Document
 from polyglot_pipe.pipeline import load_document
+from polyglot_pipe.stages.decode import NotTextError
 from polyglot_pipe.stages.segment import fragment_spans, segment_document
 
 

@@ -33,7 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from polyglot_pipe.langdata.lexicon import FALSE_POSITIVES, HASHES, LEXICON_PATH, bloom_positions, word_hashes
+from polyglot_pipe.langdata.lexicon import (
+    FALSE_POSITIVES,
+    HASHES,
+    LEXICON_PATH,
+    bloom_positions,
+    word_hashes,
+)
 
 DEBIAN = {  # language -> (package, version, hunspell dictionary name)
     "af": ("hunspell-af", "1:7.5.0-1", "af_ZA"),
@@ -70,7 +76,9 @@ def _simplemma_words(work: Path) -> dict[str, set[str]]:
         check=True,
     )
     sys.path.insert(0, str(target))
-    from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+    from simplemma.strategies.dictionaries.dictionary_factory import (
+        DefaultDictionaryFactory,
+    )
 
     factory = DefaultDictionaryFactory()
     words = {}

@@ -33,9 +33,9 @@ HERE = Path(__file__).resolve().parent
 SEED = HERE.parents[1] / "seeds" / "000_0e5ec4742fbe5a91.txt"
 sys.path.insert(0, str(HERE.parents[1]))
 
-from polyglot_pipe.stages.identify import LanguageIdentifier  # noqa: E402
-from polyglot_pipe.model import Document, Fragment  # noqa: E402
 from polyglot_pipe.langdata.scripts import dominant_script  # noqa: E402
+from polyglot_pipe.model import Document, Fragment  # noqa: E402
+from polyglot_pipe.stages.identify import LanguageIdentifier  # noqa: E402
 from polyglot_pipe.stages.segment import segment_document  # noqa: E402
 
 

@@ -66,8 +66,8 @@ def packs_dir() -> Path:
 
 def stages_alone(files: list[Path]) -> dict:
     """Decode+repair+segment, then labelling, one process, on English-dominant pages."""
-    from polyglot_pipe.stages.identify import LanguageIdentifier
     from polyglot_pipe.pipeline import load_document
+    from polyglot_pipe.stages.identify import LanguageIdentifier
 
     data = [(str(f), f.read_bytes()) for f in files]
     mb = sum(len(d) for _, d in data) / 1e6

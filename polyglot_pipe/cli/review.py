@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+from polyglot_pipe.errors import ReviewError
+from polyglot_pipe.io.atomic import atomic_write
 
 __all__ = ["add_review_arguments", "run_review", "add_show_arguments", "run_show", "load_records", "ReviewError"]
 
@@ -40,10 +42,6 @@ _OPTIONAL = {
     "space_after": (str,),
     "encoding": (str, type(None)),
 }
-
-
-class ReviewError(Exception):
-    """Results that cannot be reviewed; the message says where and why."""
 
 
 def add_review_arguments(parser: argparse.ArgumentParser) -> None:
@@ -226,15 +224,5 @@ def _say(message: str) -> None:
 
 def _write_atomically(path: Path, write) -> None:
     """Write beside ``path`` and rename: a failed review never leaves half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            write(out)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as out:
+        write(out)

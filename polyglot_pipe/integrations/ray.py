@@ -23,8 +23,9 @@ import pyarrow as pa
 import ray
 import ray.data
 
-from polyglot_pipe.stages.decode import NotTextError
+from polyglot_pipe.errors import ClusterError
 from polyglot_pipe.pipeline import Pipeline
+from polyglot_pipe.stages.decode import NotTextError
 
 __all__ = ["process_dataset", "RayPipeline", "run_cli", "ClusterError", "FRAGMENT_TYPE", "FragmentWorker", "DEFAULT_BATCH_SIZE"]
 
@@ -58,10 +59,6 @@ FRAGMENT_TYPE = pa.struct(
     ]
 )
 _FRAGMENT_KEYS = frozenset(FRAGMENT_TYPE.names)
-
-
-class ClusterError(Exception):
-    """The Ray cluster cannot run the job as asked; the message is one line for the user."""
 
 
 def error_message(doc_id: str | None, exc: Exception) -> str:

@@ -24,26 +24,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from polyglot_pipe.stages.decode import NotTextError
-from polyglot_pipe.io.writers.jsonl import dumps
-from polyglot_pipe.io.writers import Summary, get_writer
-from polyglot_pipe.pipeline import Pipeline
+from polyglot_pipe.io.atomic import AtomicFile, remove_dead_leftovers
 from polyglot_pipe.io.sources import Source, SourceError, iter_sources, looks_binary
+from polyglot_pipe.io.writers import Summary, get_writer
+from polyglot_pipe.io.writers.jsonl import dumps
+from polyglot_pipe.pipeline import Pipeline
+from polyglot_pipe.stages.decode import NotTextError
 
 __all__ = ["run"]
 
 PROG = "polyglot-pipe"
 EXTENSIONS = {"jsonl": ".jsonl", "html": ".html", "md": ".md", "tsv": ".tsv"}
-# Temporary outputs carry the writing process's id, so a later run can tell a dead run's leftovers.
-_TMP_RE = re.compile(r"^\..+\.pp(\d+)-[^.]*\.part$")
 
 
 def _say(message: str) -> None:
@@ -68,7 +65,7 @@ class _Sink:
     live: list  # the sinks with a temporary file open, to remove theirs if the run is interrupted
     always: bool = False  # write even without records (the one shared output)
     _file: object = None
-    _tmp: str | None = None
+    _atomic: AtomicFile | None = None
     _held: list = field(default_factory=list)  # records of formats that need them all at once
     written: bool = False
 
@@ -77,12 +74,8 @@ class _Sink:
             if self.path is None:
                 self._file = sys.stdout
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd, self._tmp = tempfile.mkstemp(
-                    prefix=f".{self.path.name}.pp{os.getpid()}-", suffix=".part", dir=self.path.parent
-                )
-                os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are ordinary files
-                self._file = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+                self._atomic = AtomicFile(self.path)
+                self._file = self._atomic.open()
                 self.live.append(self)
         return self._file
 
@@ -108,20 +101,17 @@ class _Sink:
         if self.format != "jsonl":
             get_writer(self.format)(self._held, out, self.summary)
             self._held = []
-        out.flush()
         if self.path is None:
+            out.flush()
             return
-        os.fsync(out.fileno())
-        out.close()
-        os.replace(self._tmp, self.path)
-        self._file = self._tmp = None
+        self._atomic.commit()
+        self._file = self._atomic = None
         self.live.remove(self)
 
     def abandon(self) -> None:
-        if self._tmp is not None:
-            self._file.close()
-            Path(self._tmp).unlink(missing_ok=True)
-            self._file = self._tmp = None
+        if self._atomic is not None:
+            self._atomic.abandon()
+            self._file = self._atomic = None
 
 
 def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
@@ -273,12 +263,6 @@ def _pack_installer(args: argparse.Namespace):
     return install
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _output_dir(output: str | None) -> Path | None:
     """The rule: -o names a folder when it is an existing folder or ends with a slash."""
     if not output:
@@ -303,7 +287,7 @@ def _plan(args, out_dir: Path | None, errors: list[str]) -> tuple[list[_Job], in
     if out_dir is None:
         return jobs, 0
 
-    _remove_dead_runs_leftovers(out_dir)
+    remove_dead_leftovers(out_dir)
     ext = EXTENSIONS[args.format]
     names: dict[Path, int] = {}
     for job in jobs:
@@ -340,27 +324,6 @@ def _is_within(path: Path | None, folder: Path) -> bool:
         path.resolve().relative_to(folder.resolve())
     except ValueError:
         return False
-    return True
-
-
-def _remove_dead_runs_leftovers(out_dir: Path) -> None:
-    """Temporary outputs of runs that were killed (their process is gone) are deleted."""
-    if not out_dir.is_dir():
-        return
-    for dirpath, _dirnames, filenames in os.walk(out_dir):
-        for filename in filenames:
-            match = _TMP_RE.match(filename)
-            if match and not _alive(int(match.group(1))):
-                Path(dirpath, filename).unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -457,7 +420,13 @@ class _Progress:
     def __enter__(self):
         if self.enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self._bar = Progress(
                 TextColumn("inputs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from polyglot_pipe.errors import SourceError
+
 __all__ = ["Source", "SourceError", "iter_sources", "looks_binary"]
 
 # Signatures of common binary formats that can pass for text in their first bytes.
@@ -16,10 +18,6 @@ _BINARY_MAGIC = (
     b"\x7fELF", b"\xfd7zXZ", b"7z\xbc\xaf", b"RIFF", b"OggS", b"fLaC", b"ID3", b"\x00\x00\x01\x00",
     b"SQLite format 3", b"MZ",
 )
-
-
-class SourceError(Exception):
-    """An input that cannot be read; the message is one line for the user."""
 
 
 @dataclass(frozen=True, slots=True)

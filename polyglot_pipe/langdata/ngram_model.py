@@ -27,7 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from polyglot_pipe.langdata.lexicon import Lexicons, load_lexicons
-from polyglot_pipe.langdata.scripts import COMMON, dominant_script, script_group, script_of
+from polyglot_pipe.langdata.scripts import (
+    COMMON,
+    dominant_script,
+    script_group,
+    script_of,
+)
 
 __all__ = ["NgramModel", "load_model"]
 

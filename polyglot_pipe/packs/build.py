@@ -33,7 +33,6 @@ import json
 import math
 import os
 import random
-import shutil
 import sys
 import tempfile
 import time
@@ -41,6 +40,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from polyglot_pipe.io.atomic import atomic_write
 
 SIZES: dict[str, dict[str, int]] = {
     # d_model, layers, heads, feed-forward width
@@ -340,8 +341,14 @@ class _Progress:
             return
         try:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
-                                       TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
         except Exception:
             return
         self._p = Progress(
@@ -437,8 +444,6 @@ def package_dirname(from_code: str, to_code: str, package_version: str) -> str:
 def write_package(out_path: Path, *, ct2_dir: Path, sp_model: Path, metadata: dict[str, Any],
                   readme: str) -> Path:
     top = package_dirname(metadata["from_code"], metadata["to_code"], metadata["package_version"])
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out_path.with_name(out_path.name + ".part")
     fixed_time = (2024, 1, 1, 0, 0, 0)  # reproducible zip entries
 
     def add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
@@ -447,21 +452,20 @@ def write_package(out_path: Path, *, ct2_dir: Path, sp_model: Path, metadata: di
         info.external_attr = 0o644 << 16
         zf.writestr(info, data, compresslevel=9)
 
-    with zipfile.ZipFile(tmp_out, "w") as zf:
+    with atomic_write(out_path, binary=True) as raw, zipfile.ZipFile(raw, "w") as zf:
         add(zf, "metadata.json", (json.dumps(metadata, indent=2, ensure_ascii=False) + "\n").encode())
         add(zf, "README.md", readme.encode("utf-8"))
         add(zf, "sentencepiece.model", sp_model.read_bytes())
         for f in sorted(ct2_dir.rglob("*")):
             if f.is_file():
                 add(zf, "model/" + f.relative_to(ct2_dir).as_posix(), f.read_bytes())
-    os.replace(tmp_out, out_path)
     return out_path
 
 
 def _readme(meta: dict[str, Any]) -> str:
     return (
         f"# {meta['from_name']} -> {meta['to_name']} ({meta['package_version']})\n\n"
-        "A small Argos Translate pack trained from scratch by `polyglot_pipe packbuild` "
+        "A small Argos Translate pack trained from scratch by `polyglot-pipe packs build` "
         "on a small parallel corpus. It translates text from its training domain and "
         "little else; install a real Argos pack for general text.\n\n"
         f"- corpus: {meta['corpus']['name']} ({meta['corpus']['pairs']} pairs, "

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polyglot_pipe.errors import DownloadError, OfflineError
+from polyglot_pipe.io.atomic import atomic_write
 from polyglot_pipe.packs.store import PackError, argos_setting
 
 __all__ = [
@@ -53,14 +55,6 @@ DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/m
 DEFAULT_TIMEOUT = 30.0
 USER_AGENT = "polyglot-pipe (ArgosTranslate-compatible)"
 _CHUNK = 1 << 16
-
-
-class DownloadError(PackError):
-    """A download that failed part way or was refused (HTTP error, broken off, checksum mismatch)."""
-
-
-class OfflineError(DownloadError):
-    """The server can't be reached at all: no network, no DNS, connection refused, timeout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,15 +161,8 @@ def update_index(
     data = _fetch_bytes(url, timeout=timeout)
     entries = parse_index(data, url, url)
     path = index_cache_path(url, cache_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, binary=True) as out:
+        out.write(data)
     return entries, path
 
 

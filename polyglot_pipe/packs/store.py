@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polyglot_pipe.errors import PackError
+
 __all__ = [
     "Pack",
     "PackError",
@@ -41,10 +43,6 @@ __all__ = [
     "install_from_index",
     "install_missing",
 ]
-
-
-class PackError(Exception):
-    """A pack that cannot be read or installed; the message says why, in one line."""
 
 
 @dataclass(frozen=True, slots=True)

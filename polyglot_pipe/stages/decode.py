@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import regex
 
+from polyglot_pipe.errors import NotTextError
 from polyglot_pipe.langdata.scripts import script_group, script_of
 
 __all__ = ["Decoded", "NotTextError", "decode_bytes", "LEGACY_ENCODINGS"]
@@ -72,10 +73,6 @@ _SAME_AS.update({"iso8859_5": "iso8859-5", "iso8859_2": "iso8859-2", "latin_1": 
                  "cp932": "shift_jis", "shift_jis_2004": "shift_jis", "euc_jis_2004": "euc_jp",
                  "cp949": "euc_kr", "gbk": "gb18030", "gb2312": "gb18030", "big5hkscs": "big5",
                  "cp1125": "cp866"})
-
-
-class NotTextError(ValueError):
-    """The bytes are not text in any encoding we know (an image, an archive, ...)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,13 @@ import numpy as np
 
 from polyglot_pipe.langdata.ngram_model import NgramModel, load_model
 from polyglot_pipe.langdata.prior import GLOBAL_PRIOR
+from polyglot_pipe.langdata.scripts import (
+    COMMON,
+    SCRIPT_DECIDES,
+    dominant_script,
+    script_group,
+)
 from polyglot_pipe.model import Document, Fragment
-from polyglot_pipe.langdata.scripts import COMMON, SCRIPT_DECIDES, dominant_script, script_group
 
 __all__ = ["LanguageIdentifier", "UNDETERMINED"]
 

@@ -35,8 +35,8 @@ import ftfy
 import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-125x" codecs)
 import regex
 
-from polyglot_pipe.model import Edit
 from polyglot_pipe.langdata.scripts import COMMON, script_of
+from polyglot_pipe.model import Edit
 
 __all__ = ["repair_text", "language_score", "ROUND_TRIPS", "RoundTrip"]
 

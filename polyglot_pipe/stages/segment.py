@@ -20,8 +20,13 @@ from collections.abc import Iterator
 
 import regex
 
+from polyglot_pipe.langdata.scripts import (
+    COMMON,
+    dominant_script,
+    script_group,
+    script_of,
+)
 from polyglot_pipe.model import Document, Fragment
-from polyglot_pipe.langdata.scripts import COMMON, dominant_script, script_group, script_of
 
 __all__ = ["segment_document", "fragment_spans"]
 

@@ -34,7 +34,11 @@ from importlib.resources import files
 from typing import TextIO
 
 from polyglot_pipe.io.writers import Summary
-from polyglot_pipe.io.writers.markdown import is_foreign, status_label, untranslated_note
+from polyglot_pipe.io.writers.markdown import (
+    is_foreign,
+    status_label,
+    untranslated_note,
+)
 
 __all__ = ["write_html", "RTL_SCRIPTS", "json_for_script", "direction_of"]
 
