@@ -144,6 +144,12 @@ class Pipeline:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def signature(self) -> dict:
+        """What produces this pipeline's records (polyglot_pipe.provenance): version, packs, settings."""
+        from polyglot_pipe.provenance import run_signature
+
+        return run_signature(self)
+
     def __enter__(self) -> "Pipeline":
         return self
 

@@ -25,9 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Decode, repair, segment, label and translate multilingual text, offline.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="store_true", help="print the version and exit (with --verbose: the run signature)")
+    parser.add_argument("--verbose", action="store_true", help="with --version: the signature of a default run")
+    parser.add_argument("--packs-dir", dest="version_packs_dir", metavar="DIR", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
 
     run = commands.add_parser(
         "run",
@@ -106,6 +107,10 @@ def run_command(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.version:
+        return _print_version(args.verbose, args.version_packs_dir)
+    if args.command is None:
+        parser.error("a command is required (run, packs, review, show, memory)")
     try:
         return args.func(args)
     except KeyboardInterrupt:
@@ -115,10 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def _print_version(verbose: bool, packs_dir: str | None) -> int:
+    """``--version``: the version; with ``--verbose``, the signature a default run would carry."""
+    from polyglot_pipe.provenance import run_signature, signature_string, version
 
-    try:
-        return version("polyglot_pipe")
-    except PackageNotFoundError:
-        return "0+unknown"
+    print(f"{PROG} {version()}")
+    if verbose:
+        signature = run_signature(packs_dir=packs_dir)
+        print(f"signature: {signature_string(signature)}")
+        for pack in signature["packs"]:
+            print(f"pack: {pack['id']} sha256:{pack['sha256'] or 'unknown'}")
+    return 0

@@ -347,6 +347,13 @@ class RayPipeline:
             target=target, packs_dir=packs_dir, langs=langs, translate=translate, beam_size=beam_size,
             memory=memory, batch_size=self.batch_size, gpu=self.gpus, threads=self.cpus,
         ) | pipeline_kwargs
+        self._signature = dict(target=target, packs_dir=packs_dir, translate=translate, decoding=f"beam={beam_size}", langs=langs)
+
+    def signature(self) -> dict:
+        """The same signature a Pipeline with these options gives (polyglot_pipe.provenance)."""
+        from polyglot_pipe.provenance import run_signature
+
+        return run_signature(None, **self._signature)
 
     def process(self, data: str | bytes, doc_id: str = "0"):
         return next(self.process_many([(doc_id, data)]))

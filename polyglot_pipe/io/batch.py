@@ -68,6 +68,7 @@ class _Sink:
     _atomic: AtomicFile | None = None
     _held: list = field(default_factory=list)  # records of formats that need them all at once
     written: bool = False
+    signature: dict | None = None  # given to the output's first fragment record as "run"
 
     def _open(self):
         if self._file is None:
@@ -83,6 +84,10 @@ class _Sink:
         """Fragment records of one document; ``line`` replaces them in the output (JSONL input)."""
         for record in records:
             self.summary.add_record(record)
+        if records and self.signature is not None and not self.written:
+            records[0] = {**records[0], "run": self.signature}
+            if line is not None:
+                line = {**line, "fragments": records}
         self.written = True
         if line is not None:
             self._open().write(dumps(line) + "\n")
@@ -161,11 +166,14 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
         workers=_workers(args, jobs, input_format),
         **({"on_missing_pack": _pack_installer(args)} if getattr(args, "install_missing", False) else {}),
     )
-    summary = Summary(target=args.target)
+    signature = pipeline.signature() if hasattr(pipeline, "signature") else None
+    summary = Summary(target=args.target, signature=signature)
     live: list[_Sink] = []
     shared = None
     if out_dir is None:
-        shared = _Sink(Path(args.output) if args.output else None, args.format, summary, live, always=True)
+        shared = _Sink(
+            Path(args.output) if args.output else None, args.format, summary, live, always=True, signature=signature
+        )
 
     # What was sent to the pipeline, in order: (doc id, sink, JSONL record) per document,
     # and (None, sink, None) where an input ends, so its output completes then.
@@ -174,7 +182,9 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
 
     def items() -> Iterator[tuple[str, bytes | str]]:
         for job in jobs:
-            sink = shared if job.out is None else _Sink(job.out, args.format, Summary(target=args.target), live)
+            sink = shared if job.out is None else _Sink(
+                job.out, args.format, Summary(target=args.target, signature=signature), live, signature=signature
+            )
             for doc_id, data, record in _units(job.source, input_format, getattr(args, "field", "text"), report):
                 sent.append((doc_id, sink, record))
                 if data is not None:

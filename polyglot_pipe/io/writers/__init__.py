@@ -40,8 +40,11 @@ class Summary:
     no_pack: Counter = field(default_factory=Counter)
     failed: int = 0
     failed_inputs: int = 0
+    signature: dict | None = None  # polyglot_pipe.provenance.run_signature of the run, for report headers
 
     def add_record(self, record: dict) -> None:
+        if self.signature is None and isinstance(record.get("run"), dict):
+            self.signature = record["run"]  # a results file read back for review carries its run's signature
         if record.get("index") == 0:
             self.documents += 1
         if record.get("status") == "empty":
@@ -70,6 +73,17 @@ class Summary:
         if self.failed_inputs:
             parts.append(f"unreadable inputs {self.failed_inputs}")
         return "polyglot-pipe: " + ", ".join(parts)
+
+    def signature_line(self) -> str | None:
+        """The run signature in its one-line form (polyglot_pipe.provenance), when known."""
+        if not self.signature:
+            return None
+        from polyglot_pipe.provenance import signature_string
+
+        try:
+            return signature_string(self.signature)
+        except (KeyError, TypeError, AttributeError):  # a hand-edited results file: show nothing rather than fail
+            return None
 
     def missing_packs(self) -> dict[str, str]:
         """lang -> the command that installs its pack."""

@@ -163,6 +163,9 @@ def _write_header(w, summary: Summary, records: list[dict]) -> None:
     for label, value in stats:
         w(f'<div class="pp-stat pp-stat-{label.replace(" ", "-")}"><dt>{label}</dt><dd>{value}</dd></div>')
     w("</dl>\n")
+    signature = summary.signature_line()
+    if signature:
+        w(f'<p class="pp-signature">signature: <code>{escape(signature)}</code></p>\n')
     missing = summary.missing_packs()
     if missing:
         w('<section class="pp-missing"><h2>Missing packs</h2><ul>')

@@ -76,6 +76,9 @@ def write_markdown(records: Iterable[dict], out: TextIO, summary: Summary | None
     target_name = "English" if summary.target == "en" else f"Translation ({summary.target})"
     out.write("## polyglot-pipe review\n\n")
     out.write(md_text(summary.line().removeprefix("polyglot-pipe: ")) + "\n")
+    signature = summary.signature_line()
+    if signature:
+        out.write(f"\nSignature: {md_code(signature)}\n")
     missing = summary.missing_packs()
     if missing:
         out.write("\nMissing packs:\n\n")
