@@ -10,9 +10,9 @@ readers of the JSONL must convert: it counts UTF-16 units.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
-__all__ = ["Edit", "Fragment", "Document", "STATUSES"]
+__all__ = ["Edit", "Fragment", "Document", "STATUSES", "RecordField", "RECORD_FIELDS", "fragment_record"]
 
 #: Fragment statuses, in the order a fragment moves through them.
 #: "pending" only exists between segmentation and translation; "skipped" marks
@@ -70,10 +70,6 @@ class Fragment:
             self.english, self.method, self.status, self.error, self.raw, self.repairs, self.cached,
         )  # fmt: skip
 
-    @property
-    def needs_translation(self) -> bool:
-        return self.status == "pending"
-
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -113,6 +109,46 @@ class Document:
             empty = Fragment(0, 0, "", space_after=self.text, english="", method="source", status="empty")
             return [fragment_record(replace(self, space_before=""), 0, empty)]
         return [fragment_record(self, i, f) for i, f in enumerate(self.fragments)]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordField:
+    """One field of the output record: its name, its value's type, and whether every record has it.
+
+    kind: "str", "int", "float", "bool", "list[str]" or "object" (a JSON object);
+    nullable: the value may be null; always: present in every record (else only where it applies).
+    """
+
+    name: str
+    kind: str
+    nullable: bool = False
+    always: bool = True
+
+
+#: The output record, in the order fragment_record writes it: the one schema the JSONL,
+#: the review's reader and the Ray integration's Arrow type are all derived from.
+RECORD_FIELDS: tuple[RecordField, ...] = (
+    RecordField("doc", "str"),
+    RecordField("index", "int"),
+    RecordField("start", "int"),
+    RecordField("end", "int"),
+    RecordField("original", "str"),
+    RecordField("raw", "str", always=False),  # only when a repair changed the text
+    RecordField("repairs", "list[str]"),
+    RecordField("script", "str"),
+    RecordField("lang", "str"),
+    RecordField("lang_confidence", "float"),
+    RecordField("english", "str", nullable=True),
+    RecordField("method", "str"),
+    RecordField("status", "str"),
+    RecordField("error", "str", nullable=True, always=False),
+    RecordField("cached", "bool", always=False),
+    RecordField("encoding", "str", nullable=True, always=False),  # record 0 of a document
+    RecordField("space_before", "str", always=False),  # record 0, when the text starts with whitespace
+    RecordField("doc_issues", "list[str]", always=False),  # record 0, when decoding had doubts
+    RecordField("space_after", "str"),
+    RecordField("run", "object", always=False),  # the first record of an output: the run signature
+)
 
 
 def fragment_record(doc: Document, index: int, frag: Fragment) -> dict:
@@ -160,6 +196,3 @@ def _check_tiling(doc: Document) -> None:
     if pos != len(doc.text):
         raise ValueError(f"fragments end at {pos}, the document at {len(doc.text)}")
 
-
-def as_dict(obj) -> dict:
-    return asdict(obj)

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from polyglot_pipe.cli.main import main
 from polyglot_pipe.packs import index as pack_index
+from polyglot_pipe.packs.install import install_missing
 from polyglot_pipe.packs.store import (
     PackError,
     find_pack,
-    install_missing,
     install_pack_file,
     installed_packs,
     parse_pair,
@@ -257,7 +257,7 @@ def test_a_stale_cached_index_is_refreshed_when_it_lacks_the_pair(packs_env, pac
     pack_server.add_pack(build_dummy_pack(tmp_path, "de"))
     pack_index.update_index(pack_server.url)
     pack_server.add_pack(build_dummy_pack(tmp_path, "ru"))  # published after the index was cached
-    from polyglot_pipe.packs.store import install_from_index
+    from polyglot_pipe.packs.install import install_from_index
 
     assert install_from_index("ru", "en", index_url=pack_server.url).from_code == "ru"
 
@@ -514,7 +514,7 @@ def test_any_json_is_an_index_or_a_clear_error(value):
 def test_what_is_installed_is_exactly_what_was_downloaded(packs_env, pack_server, tmp_path, payload):
     archive = build_dummy_pack(tmp_path, "ru", payload=payload)
     pack_server.add_pack(archive)
-    from polyglot_pipe.packs.store import install_from_url
+    from polyglot_pipe.packs.install import install_from_url
 
     pack = install_from_url(pack_server.url + archive.name, sha256=sha256_of(archive))
     assert pack.sha256 == sha256_of(archive)

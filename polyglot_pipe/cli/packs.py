@@ -13,11 +13,10 @@ import re
 import sys
 from pathlib import Path
 
+from polyglot_pipe.packs.install import install_from_index, install_from_url
 from polyglot_pipe.packs.store import (
     Pack,
     PackError,
-    install_from_index,
-    install_from_url,
     install_pack_file,
     installed_packs,
     packages_dir,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from polyglot_pipe.errors import ReviewError
 from polyglot_pipe.io.atomic import atomic_write
+from polyglot_pipe.model import RECORD_FIELDS
 
 __all__ = ["add_review_arguments", "run_review", "add_show_arguments", "run_show", "load_records", "ReviewError"]
 
@@ -23,24 +24,14 @@ PROG = "polyglot-pipe"
 REPORT_FORMATS = ("html", "md", "tsv")
 _SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".tsv": "tsv", ".tab": "tsv"}
 
-#: field -> the types a record's value may have; a report cannot be drawn without these.
-_REQUIRED = {
-    "doc": (str,),
-    "index": (int,),
-    "original": (str,),
-    "lang": (str,),
-    "status": (str,),
-}
+#: The Python types of the record schema's kinds (model.RECORD_FIELDS).
+_PY_KIND = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "list[str]": (list,), "object": (dict,)}
+#: field -> the types its value may have.  A report cannot be drawn without the required ones.
+_REQUIRED = {"doc": (str,), "index": (int,), "original": (str,), "lang": (str,), "status": (str,)}
 _OPTIONAL = {
-    "english": (str, type(None)),
-    "lang_confidence": (int, float),
-    "script": (str,),
-    "method": (str,),
-    "raw": (str,),
-    "repairs": (list,),
-    "error": (str, type(None)),
-    "space_after": (str,),
-    "encoding": (str, type(None)),
+    f.name: _PY_KIND[f.kind] + ((type(None),) if f.nullable else ())
+    for f in RECORD_FIELDS
+    if f.name not in _REQUIRED
 }
 
 

@@ -12,6 +12,7 @@ maps a batch of records to the same records with their fragments added.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +25,7 @@ import ray
 import ray.data
 
 from polyglot_pipe.errors import ClusterError
+from polyglot_pipe.model import RECORD_FIELDS
 from polyglot_pipe.pipeline import Pipeline
 from polyglot_pipe.stages.decode import NotTextError
 
@@ -32,30 +34,23 @@ __all__ = ["process_dataset", "RayPipeline", "run_cli", "ClusterError", "FRAGMEN
 #: Records per batch: one batch is one translation chunk, deduplicated together.
 DEFAULT_BATCH_SIZE = 64
 
-#: The fragment record (model.fragment_record, without "doc") as an Arrow struct.
+#: Arrow types of the record schema's kinds (model.RECORD_FIELDS); texts are large_string,
+#: since one fragment or document may pass 2 GB in a whole batch.
+_ARROW_KIND = {
+    "str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+    "list[str]": pa.list_(pa.string()), "object": pa.large_string(),  # a JSON object, as its JSON text
+}
+_LARGE_TEXT = frozenset({"original", "raw", "english", "space_before", "space_after"})
+
+#: The fragment record (model.RECORD_FIELDS, without "doc") as an Arrow struct.
 #: Arrow has no "absent": the keys JSONL leaves out (raw, error, cached,
 #: encoding, space_before, doc_issues) are null here instead.  A fixed type,
 #: rather than Arrow's inference, keeps every batch's schema the same.
 FRAGMENT_TYPE = pa.struct(
     [
-        ("index", pa.int64()),
-        ("start", pa.int64()),
-        ("end", pa.int64()),
-        ("original", pa.large_string()),
-        ("raw", pa.large_string()),
-        ("repairs", pa.list_(pa.string())),
-        ("script", pa.string()),
-        ("lang", pa.string()),
-        ("lang_confidence", pa.float64()),
-        ("english", pa.large_string()),
-        ("method", pa.string()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("cached", pa.bool_()),
-        ("encoding", pa.string()),
-        ("space_before", pa.large_string()),
-        ("doc_issues", pa.list_(pa.string())),
-        ("space_after", pa.large_string()),
+        (f.name, pa.large_string() if f.name in _LARGE_TEXT else _ARROW_KIND[f.kind])
+        for f in RECORD_FIELDS
+        if f.name != "doc"
     ]
 )
 _FRAGMENT_KEYS = frozenset(FRAGMENT_TYPE.names)
@@ -162,8 +157,10 @@ def _picklable(exc: Exception) -> Exception:
 def _fragment_row(record: dict) -> dict:
     record = dict(record)
     record.pop("doc", None)
+    if "run" in record:  # the run signature, a JSON object: its JSON text in Arrow
+        record["run"] = json.dumps(record["run"], ensure_ascii=False, sort_keys=True)
     unknown = record.keys() - _FRAGMENT_KEYS
-    if unknown:  # a new field in model.fragment_record must be added to FRAGMENT_TYPE
+    if unknown:  # a field written by model.fragment_record but missing from model.RECORD_FIELDS
         raise KeyError(f"fragment fields {sorted(unknown)} are missing from polyglot_pipe.integrations.ray.FRAGMENT_TYPE")
     return record
 
@@ -407,7 +404,6 @@ def run_cli(args, address: str | None) -> int:
     the number of actors.  Inputs are read on the driver and shipped to the
     workers; polyglot_pipe[ray] and the packs must be installed on every node.
     """
-    import inspect
     import logging
     import sys
 
@@ -429,16 +425,7 @@ def run_cli(args, address: str | None) -> int:
             return RayPipeline(**(options | {"workers": getattr(args, "workers", None)}))
 
         try:
-            if "make_pipeline" in inspect.signature(runner.run).parameters:
-                return runner.run(args, make_pipeline=make_pipeline)
-            # Until runner.run takes a make_pipeline hook (asked of the lead), swap the
-            # name it builds its Pipeline with, for this run only.
-            original = runner.Pipeline
-            runner.Pipeline = make_pipeline
-            try:
-                return runner.run(args)
-            finally:
-                runner.Pipeline = original
+            return runner.run(args, make_pipeline=make_pipeline)
         except ClusterError as exc:
             print(f"polyglot-pipe: {exc}", file=sys.stderr)
             return 2

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from polyglot_pipe.io.atomic import AtomicFile, remove_dead_leftovers
+from polyglot_pipe.io.progress import ProgressBar
 from polyglot_pipe.io.sources import Source, SourceError, iter_sources, looks_binary
 from polyglot_pipe.io.writers import Summary, get_writer
 from polyglot_pipe.io.writers.jsonl import dumps
@@ -178,7 +179,8 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
     # What was sent to the pipeline, in order: (doc id, sink, JSONL record) per document,
     # and (None, sink, None) where an input ends, so its output completes then.
     sent: deque = deque()
-    progress = _Progress(len(jobs), enabled=not args.quiet and sys.stderr.isatty())
+    progress = ProgressBar("inputs", len(jobs), enabled=not args.quiet, documents=0)
+    documents = 0
 
     def items() -> Iterator[tuple[str, bytes | str]]:
         for job in jobs:
@@ -202,7 +204,7 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
                 if sink is not shared:
                     sink.finish()
                     _merge(summary, sink.summary)
-                progress.advance()
+                progress.advance(1, documents=documents)
             elif record is not None:  # a JSONL record that could not be processed: kept, with the reason
                 sink.add([], line={**record, "fragments": [], "fragments_error": failures.get(doc_id, "failed")})
 
@@ -213,7 +215,7 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
                 _doc_id, sink, record = sent.popleft()
                 records = doc.to_records()
                 sink.add(records, line=None if record is None else {**record, "fragments": records})
-                progress.documents += 1
+                documents += 1
             settle(until=None)
             if shared is not None:
                 shared.finish()
@@ -250,7 +252,7 @@ def _pack_installer(args: argparse.Namespace):
     Offline (or with a broken index) it says so once and stops trying, so the
     run goes on with "no-pack" fragments.
     """
-    from polyglot_pipe.packs.store import install_missing
+    from polyglot_pipe.packs.install import install_missing
 
     gave_up = False
 
@@ -416,41 +418,3 @@ def _merge(total: Summary, part: Summary) -> None:
     total.cached += part.cached
     total.no_pack.update(part.no_pack)
     total.failed += part.failed
-
-
-class _Progress:
-    """A rich progress bar on a terminal; nothing at all otherwise."""
-
-    def __init__(self, inputs: int, enabled: bool):
-        self.enabled = enabled
-        self.inputs = inputs
-        self.documents = 0
-        self._bar = None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("inputs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.fields[docs]} documents"),
-                console=Console(stderr=True), transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("run", total=self.inputs, docs=0)
-        return self
-
-    def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, advance=1, docs=self.documents)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -20,18 +20,17 @@ import http.client
 import json
 import os
 import socket
-import sys
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from polyglot_pipe.errors import DownloadError, OfflineError
 from polyglot_pipe.io.atomic import atomic_write
-from polyglot_pipe.packs.store import PackError, argos_setting
+from polyglot_pipe.io.progress import ProgressBar
+from polyglot_pipe.packs.store import PackError, _version_key, argos_setting
 
 __all__ = [
     "DEFAULT_INDEX",
@@ -44,7 +43,6 @@ __all__ = [
     "parse_index",
     "update_index",
     "cached_index",
-    "load_index",
     "find_entry",
     "download",
 ]
@@ -178,25 +176,8 @@ def cached_index(url: str | None = None, cache_dir: str | os.PathLike | None = N
     return parse_index(data, str(path), index_url(url))
 
 
-def load_index(
-    url: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    *,
-    refresh: bool = False,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> list[IndexEntry]:
-    """The cached index, fetched first when there is none yet (or when ``refresh``)."""
-    if not refresh:
-        entries = cached_index(url, cache_dir)
-        if entries is not None:
-            return entries
-    return update_index(url, cache_dir, timeout=timeout)[0]
-
-
 def find_entry(entries: list[IndexEntry], from_code: str, to_code: str) -> IndexEntry | None:
     """The newest entry for the pair, or None."""
-    from polyglot_pipe.packs.store import _version_key
-
     matches = [e for e in entries if (e.from_code, e.to_code) == (from_code, to_code)]
     return max(matches, key=lambda e: _version_key(e.version)) if matches else None
 
@@ -225,7 +206,7 @@ def download(
     digest = hashlib.sha256()
     received = 0
     try:
-        with os.fdopen(fd, "wb") as out, response, _progress_bar(progress, name, expected) as advance:
+        with os.fdopen(fd, "wb") as out, response, ProgressBar(name, expected, enabled=progress, transfer=True) as bar:
             while True:
                 try:
                     chunk = response.read(_CHUNK)
@@ -239,7 +220,7 @@ def download(
                 out.write(chunk)
                 digest.update(chunk)
                 received += len(chunk)
-                advance(len(chunk))
+                bar.advance(len(chunk))
         if expected is not None and received != expected:
             raise _broken_off(url, received, expected)
         if sha256 and digest.hexdigest() != sha256.lower():
@@ -313,42 +294,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
     return str(reason) or type(reason).__name__
-
-
-class _progress_bar:
-    """A rich progress bar on stderr when asked for and stderr is a terminal; otherwise nothing."""
-
-    def __init__(self, enabled: bool, name: str, total: int | None):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.name, self.total = name, total
-        self._progress = None
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.enabled:
-            return lambda n: None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        task = self._progress.add_task(self.name, total=self.total)
-        return lambda n: self._progress.advance(task, n)
-
-    def __exit__(self, *exc) -> None:
-        if self._progress is not None:
-            self._progress.stop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from polyglot_pipe.model import Document, Fragment
@@ -161,10 +161,6 @@ class Translator:
 
     def __call__(self, doc: Document) -> Document:
         return self.translate_documents([doc])[0]
-
-    def pipe(self, docs: Iterable[Document]) -> Iterable[Document]:
-        for doc in docs:
-            yield self(doc)
 
     def pack_for(self, lang: str, may_install: bool = False) -> LoadedPack | Exception | None:
         """The loaded pack lang->target, None when none is installed, the error when it won't load."""
