@@ -19,6 +19,8 @@ __all__ = [
     "OfflineError",
     "ReviewError",
     "ClusterError",
+    "DocumentError",
+    "SetupError",
 ]
 
 
@@ -56,3 +58,11 @@ class ReviewError(PolyglotError):
 
 class ClusterError(PolyglotError):
     """A Ray cluster that cannot be reached or started."""
+
+
+class DocumentError(PolyglotError, ValueError):
+    """A Document whose fragments do not tile its text (built by hand, or a bug in a stage)."""
+
+
+class SetupError(PolyglotError, RuntimeError):
+    """The installation lacks a part polyglot_pipe needs (langdetect's profiles, wordfreq)."""

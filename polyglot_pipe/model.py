@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from polyglot_pipe.errors import DocumentError
+
 __all__ = ["Edit", "Fragment", "Document", "STATUSES", "RecordField", "RECORD_FIELDS", "fragment_record"]
 
 #: Fragment statuses, in the order a fragment moves through them.
@@ -189,10 +191,10 @@ def _check_tiling(doc: Document) -> None:
     pos = len(doc.space_before)
     for frag in doc.fragments:
         if frag.start != pos:
-            raise ValueError(f"fragment at {frag.start} does not start where the previous ended ({pos})")
+            raise DocumentError(f"fragment at {frag.start} does not start where the previous ended ({pos})")
         if doc.text[frag.start : frag.end] != frag.original:
-            raise ValueError(f"fragment {frag.start}:{frag.end} does not match the document text")
+            raise DocumentError(f"fragment {frag.start}:{frag.end} does not match the document text")
         pos = frag.end + len(frag.space_after)
     if pos != len(doc.text):
-        raise ValueError(f"fragments end at {pos}, the document at {len(doc.text)}")
+        raise DocumentError(f"fragments end at {pos}, the document at {len(doc.text)}")
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from polyglot_pipe.cli import memory as memory_cli
 from polyglot_pipe.cli import packs as packs_cli
 from polyglot_pipe.cli import review
+from polyglot_pipe.errors import PolyglotError
 from polyglot_pipe.io.writers import WRITERS
 
 __all__ = ["main", "build_parser"]
@@ -113,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("a command is required (run, packs, review, show, memory)")
     try:
         return args.func(args)
+    except PolyglotError as exc:  # anything the library refuses on purpose: one line, no traceback
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from polyglot_pipe.errors import ReviewError
-from polyglot_pipe.io.atomic import atomic_write
 from polyglot_pipe.model import RECORD_FIELDS
+from polyglot_pipe.util.atomic import atomic_write
 
 __all__ = ["add_review_arguments", "run_review", "add_show_arguments", "run_show", "load_records", "ReviewError"]
 
@@ -143,7 +143,7 @@ def _checked(records: Iterable[dict], name: str) -> list[dict]:
             checked.append(_check_record(record, f"{name}: record {number}"))
     except UnicodeDecodeError:
         raise  # load_records words it
-    except ValueError as exc:  # read_jsonl names the line
+    except ReviewError as exc:  # read_jsonl names the line
         raise ReviewError(f"{name}: {exc}") from None
     return checked
 

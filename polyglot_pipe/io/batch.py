@@ -30,13 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from polyglot_pipe.io.atomic import AtomicFile, remove_dead_leftovers
-from polyglot_pipe.io.progress import ProgressBar
 from polyglot_pipe.io.sources import Source, SourceError, iter_sources, looks_binary
 from polyglot_pipe.io.writers import Summary, get_writer
 from polyglot_pipe.io.writers.jsonl import dumps
 from polyglot_pipe.pipeline import Pipeline
 from polyglot_pipe.stages.decode import NotTextError
+from polyglot_pipe.util.atomic import AtomicFile, remove_dead_leftovers
+from polyglot_pipe.util.progress import ProgressBar
 
 __all__ = ["run"]
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from polyglot_pipe.errors import SetupError
 from polyglot_pipe.langdata.lexicon import Lexicons, load_lexicons
 from polyglot_pipe.langdata.scripts import (
     COMMON,
@@ -85,7 +86,7 @@ class NgramModel:
             profile_dir = Path(langdetect.__file__).parent / "profiles"
         files = sorted(p for p in Path(profile_dir).iterdir() if p.is_file())
         if not files:
-            raise FileNotFoundError(f"no langdetect profiles in {profile_dir}")
+            raise SetupError(f"no langdetect profiles in {profile_dir}")
         profiles = [json.loads(p.read_text(encoding="utf-8")) for p in files]
         self.profiles: tuple[str, ...] = tuple(p["name"] for p in profiles)
         self.labels: tuple[str, ...] = tuple(LABEL_OF.get(name, name) for name in self.profiles)
@@ -310,7 +311,7 @@ class WordFrequencies:
         try:
             import wordfreq
         except ImportError as exc:  # a dependency of the package: say which, not just "No module"
-            raise ImportError("language identification needs wordfreq: pip install 'wordfreq>=3.1'") from exc
+            raise SetupError("language identification needs wordfreq: pip install 'wordfreq>=3.1'") from exc
 
         self._wordfreq = wordfreq
         self.profiles = profiles

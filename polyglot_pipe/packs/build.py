@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from polyglot_pipe.io.atomic import atomic_write
+from polyglot_pipe.util.atomic import atomic_write
 
 SIZES: dict[str, dict[str, int]] = {
     # d_model, layers, heads, feed-forward width

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from polyglot_pipe.errors import DownloadError, OfflineError
-from polyglot_pipe.io.atomic import atomic_write
-from polyglot_pipe.io.progress import ProgressBar
 from polyglot_pipe.packs.store import PackError, _version_key, argos_setting
+from polyglot_pipe.util.atomic import atomic_write
+from polyglot_pipe.util.progress import ProgressBar
 
 __all__ = [
     "DEFAULT_INDEX",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from polyglot_pipe.errors import OptionError
 from polyglot_pipe.langdata.ngram_model import NgramModel, load_model
 from polyglot_pipe.langdata.prior import GLOBAL_PRIOR
 from polyglot_pipe.langdata.scripts import (
@@ -112,7 +113,7 @@ class LanguageIdentifier:
         cleaned = tuple(dict.fromkeys(code.strip().lower() for code in langs if code.strip()))
         unknown = [code for code in cleaned if code not in known]
         if unknown:
-            raise ValueError(
+            raise OptionError(
                 f"unknown language code(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         return cleaned or None

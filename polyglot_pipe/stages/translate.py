@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from polyglot_pipe.errors import PackError
 from polyglot_pipe.model import Document, Fragment
 from polyglot_pipe.packs.store import Pack, find_pack
 
@@ -48,7 +49,7 @@ class LoadedPack:
 
         spm_path = pack.path / "sentencepiece.model"
         if not spm_path.is_file():
-            raise RuntimeError(f"pack {pack.id} has no sentencepiece.model; only SentencePiece packs are supported")
+            raise PackError(f"pack {pack.id} has no sentencepiece.model; only SentencePiece packs are supported")
         if device == "auto":
             device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
         if compute_type == "auto" and device == "cpu":

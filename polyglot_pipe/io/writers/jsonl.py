@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from polyglot_pipe.errors import ReviewError
+
 __all__ = ["write_jsonl", "read_jsonl", "dumps"]
 
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -27,11 +29,11 @@ def write_jsonl(records: Iterable[dict], out: TextIO, summary=None) -> None:
 
 
 def read_jsonl(stream: TextIO) -> Iterator[dict]:
-    """Records back from a JSONL stream; a broken line raises ValueError naming its number."""
+    """Records back from a JSONL stream; a broken line raises ReviewError naming its number."""
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
             yield json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
+            raise ReviewError(f"line {number}: not JSON ({exc.msg})") from None
