@@ -42,6 +42,14 @@ class Summary:
     failed_inputs: int = 0
     signature: dict | None = None  # polyglot_pipe.provenance.run_signature of the run, for report headers
 
+    @classmethod
+    def of(cls, records, target: str = "en") -> "Summary":
+        """The counts of ``records``, for a writer called without a run's summary."""
+        summary = cls(target=target)
+        for record in records:
+            summary.add_record(record)
+        return summary
+
     def add_record(self, record: dict) -> None:
         if self.signature is None and isinstance(record.get("run"), dict):
             self.signature = record["run"]  # a results file read back for review carries its run's signature

@@ -94,10 +94,7 @@ def _token(value) -> str:
 
 def write_html(records: Iterable[dict], out: TextIO, summary: Summary | None = None) -> None:
     records = list(records)
-    if summary is None:
-        summary = Summary()
-        for record in records:
-            summary.add_record(record)
+    summary = summary or Summary.of(records)
     css, js = _asset("review.css"), _asset("review.js")
     target_name = "English" if summary.target == "en" else f"Translation ({summary.target})"
     csp = (

@@ -69,10 +69,7 @@ def untranslated_note(record: dict, summary: Summary | None = None) -> str | Non
 
 def write_markdown(records: Iterable[dict], out: TextIO, summary: Summary | None = None) -> None:
     records = list(records)
-    if summary is None:
-        summary = Summary()
-        for record in records:
-            summary.add_record(record)
+    summary = summary or Summary.of(records)
     target_name = "English" if summary.target == "en" else f"Translation ({summary.target})"
     out.write("## polyglot-pipe review\n\n")
     out.write(md_text(summary.line().removeprefix("polyglot-pipe: ")) + "\n")
