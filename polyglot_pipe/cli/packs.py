@@ -9,24 +9,19 @@ so scripts can ``cut -f``.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from pathlib import Path
 
-from polyglot_pipe.packs.install import install_from_index, install_from_url
+from polyglot_pipe.packs.install import install
 from polyglot_pipe.packs.store import (
     Pack,
     PackError,
-    install_pack_file,
     installed_packs,
     packages_dir,
-    parse_pair,
     remove_packs,
     unreadable_packs,
 )
 
 PROG = "polyglot-pipe"
-_URL = re.compile(r"^(https?|file)://", re.IGNORECASE)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -144,48 +139,15 @@ def run_install(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty()
     for source in args.sources:
         try:
-            for origin, pack in _install_one(source, args, progress):
+            for origin, pack in install(
+                source, args.packs_dir, to_code=args.to_code, index_url=args.index_url,
+                timeout=args.timeout, progress=progress, say=_say,
+            ):
                 print(f"installed {pack.from_code}->{pack.to_code} {pack.version} from {origin} into {pack.path}")
         except (PackError, OSError) as exc:
             _say(str(exc))
             failures += 1
     return 1 if failures else 0
-
-
-def _install_one(source: str, args: argparse.Namespace, progress: bool):
-    """Yields (origin, pack) per pack installed from ``source``; raises PackError on the first failure."""
-    timeout = args.timeout
-    if _URL.match(source):
-        yield source, install_from_url(source, args.packs_dir, timeout=timeout, progress=progress)
-        return
-    path = Path(source)
-    if path.is_dir():
-        files = sorted(path.glob("*.argosmodel"))
-        if not files:
-            raise PackError(f"{path}: no .argosmodel files in this folder")
-        errors = []
-        for file in files:
-            try:
-                yield file, install_pack_file(file, args.packs_dir)
-            except PackError as exc:
-                errors.append(exc)
-                _say(str(exc))
-        if errors:
-            raise PackError(f"{path}: {len(errors)} of {len(files)} packs failed to install")
-        return
-    if path.exists():
-        yield path, install_pack_file(path, args.packs_dir)
-        return
-    try:
-        from_code, to_code = parse_pair(source, args.to_code)
-    except PackError:
-        raise PackError(f"{source}: no such file, and not a language code or pair (ru, ru-en, ru_en)") from None
-    from polyglot_pipe.packs import index as pack_index
-
-    pack = install_from_index(
-        from_code, to_code, args.packs_dir, index_url=args.index_url, timeout=timeout, progress=progress
-    )
-    yield pack_index.index_url(args.index_url), pack
 
 
 def run_remove(args: argparse.Namespace) -> int:

@@ -7,14 +7,24 @@ index (to find and download): store <- index <- install, no cycle.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from polyglot_pipe.errors import PackError
 from polyglot_pipe.packs import index as pack_index
-from polyglot_pipe.packs.store import Pack, find_pack, install_pack_file, packages_dir
+from polyglot_pipe.packs.store import (
+    Pack,
+    find_pack,
+    install_pack_file,
+    packages_dir,
+    parse_pair,
+)
 
-__all__ = ["install_from_url", "install_from_index", "install_missing"]
+__all__ = ["install", "install_from_url", "install_from_index", "install_missing"]
+
+_URL = re.compile(r"^(https?|file)://", re.IGNORECASE)
 
 
 def install_from_url(
@@ -152,3 +162,45 @@ def install_missing(
         say(f"installed {pack.from_code}->{pack.to_code} {pack.version} into {pack.path}")
         installed.append(pack)
     return installed
+
+
+def install(
+    source: str,
+    directory: str | os.PathLike | None = None,
+    *,
+    to_code: str | None = None,
+    index_url: str | None = None,
+    timeout: float | None = None,
+    progress: bool = False,
+    say: Callable[[str], None] = _say_on_stderr,
+):
+    """Install from ``source``: a URL, an .argosmodel file, a folder of them, or a language code or
+    pair looked up in the index.  Yields (origin, pack) per pack installed; raises PackError on
+    the first failure (in a folder, after trying every file, each failure told through ``say``)."""
+    if _URL.match(source):
+        yield source, install_from_url(source, directory, timeout=timeout, progress=progress)
+        return
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(path.glob("*.argosmodel"))
+        if not files:
+            raise PackError(f"{path}: no .argosmodel files in this folder")
+        errors = []
+        for file in files:
+            try:
+                yield file, install_pack_file(file, directory)
+            except PackError as exc:
+                errors.append(exc)
+                say(str(exc))
+        if errors:
+            raise PackError(f"{path}: {len(errors)} of {len(files)} packs failed to install")
+        return
+    if path.exists():
+        yield path, install_pack_file(path, directory)
+        return
+    try:
+        from_code, pair_to = parse_pair(source, to_code)
+    except PackError:
+        raise PackError(f"{source}: no such file, and not a language code or pair (ru, ru-en, ru_en)") from None
+    pack = install_from_index(from_code, pair_to, directory, index_url=index_url, timeout=timeout, progress=progress)
+    yield pack_index.index_url(index_url), pack
