@@ -112,7 +112,12 @@ class Document:
         if not self.fragments:
             empty = Fragment(0, 0, "", space_after=self.text, english="", method="source", status="empty")
             return [fragment_record(replace(self, space_before=""), 0, empty)]
-        return [fragment_record(self, i, f) for i, f in enumerate(self.fragments)]
+        records = [fragment_record(self, i, f) for i, f in enumerate(self.fragments)]
+        sources = self.meta.get("sources")  # HTML input: where each fragment sits in the page
+        if sources is not None and len(sources) == len(records):
+            for record, source in zip(records, sources):
+                record.update(source)
+        return records
 
 
 def fragment_record(doc: Document, index: int, frag: Fragment) -> dict:

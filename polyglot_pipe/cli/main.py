@@ -64,8 +64,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="with -o DIR: redo outputs that are up to date")
     parser.add_argument(
-        "--input-format", choices=["text", "lines", "jsonl"], default="text",
-        help="text: each file is a document (default); lines: each line is one; "
+        "--input-format", choices=["auto", "text", "html", "lines", "jsonl"], default="auto",
+        help="auto (default): text, but .html/.htm files and inputs that start like a page are read as html; "
+        "text: each file is a document, never HTML; html: each file is a page (its readable text, lang "
+        "attributes as evidence, records gain source_path); lines: each line is one; "
         "jsonl: the --field of each record is one, and the record is written back with its fragments added",
     )
     parser.add_argument("--field", default="text", metavar="NAME", help="with --input-format jsonl: the field to process (default: text)")
