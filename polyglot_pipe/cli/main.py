@@ -1,4 +1,4 @@
-"""The command line: `polyglot-pipe run|packs|review|show|memory`.
+"""The command line: `polyglot-pipe run|packs|review|show|memory|serve`.
 
 Import stays light (argparse and our own small modules): ctranslate2, torch and
 the rest load only when a command needs them, so `--help` answers at once.
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from polyglot_pipe.cli import memory as memory_cli
 from polyglot_pipe.cli import packs as packs_cli
 from polyglot_pipe.cli import review
+from polyglot_pipe.cli import serve as serve_cli
 from polyglot_pipe.io.writers import WRITERS
 
 __all__ = ["main", "build_parser"]
@@ -51,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     memory = commands.add_parser("memory", help="the translation memory: stats, clear")
     memory_cli.add_arguments(memory)
+
+    serve = commands.add_parser(
+        "serve", help="a LibreTranslate-compatible HTTP service ([serve] extra)",
+        description="Serve /translate, /detect, /languages, /health (LibreTranslate's API) and /fragments.",
+    )
+    serve_cli.add_arguments(serve)
+    serve.set_defaults(func=serve_cli.run_serve)
     return parser
 
 

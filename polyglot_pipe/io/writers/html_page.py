@@ -31,9 +31,10 @@ def _translated(record: dict) -> bool:
     return record.get("status") == "ok" and str(record.get("method") or "").startswith("argos:") and bool(record.get("english"))
 
 
-def render_page(page, records: list[dict]) -> str:
+def render_page(page, records: list[dict], *, snippet: bool = False) -> str:
     """The page's HTML with translated fragments in place (``page``: an ``io.html.Page``
-    whose runs point into the repaired text the records tile)."""
+    whose runs point into the repaired text the records tile).  ``snippet``: the input
+    was a piece of HTML, not a page: give back the body's content, without the policy."""
     from selectolax.lexbor import LexborHTMLParser
 
     from polyglot_pipe.io.html import walk
@@ -73,6 +74,9 @@ def render_page(page, records: list[dict]) -> str:
                 for (number, attr), new in replacements.items():
                     if number == event.number and attr is not None:
                         event.node.attrs[attr] = new
+    if snippet:
+        body = tree.body
+        return (body.inner_html or "") if body is not None else ""
     _add_csp(tree)
     return tree.html or ""
 
