@@ -15,9 +15,12 @@ English that is plainly German stays German.  A hint for a language that does
 not write the fragment's script (``lang="ru"`` on "Email") is no evidence at all,
 and letterless fragments stay "und".  The confidence is that posterior.
 
-The boosts are chosen, not tuned: e^6 ~ 400:1 odds for an element's own claim,
-e^2 ~ 7:1 for a page-wide one; the evidence of a sentence of ten words is
-typically tens of nats, so only short strings are swayed.
+The boosts are chosen, not tuned, on the identifier's own scale: an element's
+own claim pulls as far as the document prior can at most (identify's
+PRIOR_WEIGHT x ln(1 / PRIOR_FLOOR) = 3 x ln 1000 ~ 20.7 nats), a page-wide claim a
+third of that.  On that scale one short word differs by 10-20 nats between close
+languages ("След." scores bg 16 nats above ru) and a ten-word sentence by hundreds,
+so only short strings are swayed.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from polyglot_pipe.model import Document
 
 __all__ = ["apply_lang_hints", "HINT_NATS", "HINT_NATS_ROOT"]
 
-HINT_NATS = 6.0
-HINT_NATS_ROOT = 2.0
+HINT_NATS = 20.0
+HINT_NATS_ROOT = 7.0
 
 
 def apply_lang_hints(doc: Document, hints: Sequence[tuple[str, bool] | None], identifier) -> Document:
