@@ -282,7 +282,8 @@ def extract_page(data: str | bytes) -> Page:
                 text = text[1:]
         if not text:
             return
-        runs.append(Run(size, size + len(text), event.number, css_path(event.path), attr, lang or event.lang, event.lang_from_root))
+        from_root = event.lang_from_root if lang is None else False  # an element's own lang is no page-wide claim
+        runs.append(Run(size, size + len(text), event.number, css_path(event.path), attr, lang or event.lang, from_root))
         parts.append(text)
         size += len(text)
 
