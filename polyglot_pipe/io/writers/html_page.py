@@ -74,11 +74,22 @@ def render_page(page, records: list[dict], *, snippet: bool = False) -> str:
                 for (number, attr), new in replacements.items():
                     if number == event.number and attr is not None:
                         event.node.attrs[attr] = new
+    _keep_leading_newlines(tree)
     if snippet:
         body = tree.body
         return (body.inner_html or "") if body is not None else ""
     _add_csp(tree)
     return tree.html or ""
+
+
+def _keep_leading_newlines(tree) -> None:
+    """A parser drops the newline right after <pre>, <textarea> or <listing>, and the
+    serializer does not write one back: a text that starts with one gets a second, so
+    the page read back holds the text it held."""
+    for node in tree.css("pre, textarea, listing"):
+        first = node.first_child
+        if first is not None and first.is_text_node and (first.text_content or "").startswith("\n"):
+            first.replace_with("\n" + first.text_content)
 
 
 def _add_csp(tree) -> None:
