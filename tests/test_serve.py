@@ -8,6 +8,7 @@ called directly with the same packs: the service must say exactly what the libra
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -44,20 +45,18 @@ def packs_dir(tmp_path_factory) -> Path:
     return directory
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, packs_dir):
+@contextlib.contextmanager
+def running_server(folder: Path, packs_dir: Path, *options: str):
     """The service in a subprocess on a free port; yields its base URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    folder = tmp_path_factory.mktemp("serve")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ARGOS_PACKAGES_DIR": str(packs_dir),
            "POLYGLOT_PIPE_CACHE_DIR": str(folder / "cache")}  # fmt: skip
     log = open(folder / "server.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "polyglot_pipe", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--memory-path", str(folder / "memory.sqlite"), "--char-limit", str(CHAR_LIMIT),
-         "--batch-limit", "8", "--max-body", str(MAX_BODY), "--threads", "1"],
+         "--memory-path", str(folder / "memory.sqlite"), "--threads", "1", *options],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -81,6 +80,13 @@ def server(tmp_path_factory, packs_dir):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, packs_dir):
+    options = ["--char-limit", str(CHAR_LIMIT), "--batch-limit", "8", "--max-body", str(MAX_BODY)]
+    with running_server(tmp_path_factory.mktemp("serve"), packs_dir, *options) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +224,26 @@ def test_concurrent_requests_agree_with_the_library_and_share_the_memory(server,
     assert status == 200
     foreign = [r for r in body["fragments"] if r["lang"] == "ru"]
     assert foreign and all(r.get("cached") for r in foreign)
+
+
+def test_a_server_that_cannot_keep_up_says_so_and_stays_up(tmp_path, packs_dir):
+    """A 1 ms timeout and a queue of 2: the cold first batch (the pack loads) cannot finish in
+    time, later requests find the queue full.  Every answer is an answer (a rendering, 429
+    or a timed-out 500), none hangs, and the server still serves afterwards."""
+    with running_server(tmp_path, packs_dir, "--timeout", "0.001", "--max-queue", "2") as url:
+        texts = [f"{RUSSIAN} номер {n}" for n in range(12)]
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda t: call(url, "/translate", {"q": t, "source": "ru", "target": "en"}), texts))
+        kinds = set()
+        for status, body in answers:
+            if status == 200:
+                kinds.add("ok")
+                assert isinstance(body["translatedText"], str)
+            elif status == 429:
+                kinds.add("slowdown")
+                assert body["error"].startswith("Slowdown")
+            else:
+                kinds.add("timeout")
+                assert (status, body) == (500, {"error": "Cannot translate text: timed out after 0.001 s"})
+        assert "timeout" in kinds
+        assert call(url, "/health", method="GET") == (200, {"status": "ok"})
