@@ -34,7 +34,7 @@ DEFAULT_BATCH_SIZE = 64
 
 #: The fragment record (model.fragment_record, without "doc") as an Arrow struct.
 #: Arrow has no "absent": the keys JSONL leaves out (raw, error, cached,
-#: encoding, space_before, doc_issues) are null here instead.  A fixed type,
+#: encoding, space_before, doc_issues, source_path, source_attr) are null here instead.  A fixed type,
 #: rather than Arrow's inference, keeps every batch's schema the same.
 FRAGMENT_TYPE = pa.struct(
     [
@@ -55,6 +55,8 @@ FRAGMENT_TYPE = pa.struct(
         ("encoding", pa.string()),
         ("space_before", pa.large_string()),
         ("doc_issues", pa.list_(pa.string())),
+        ("source_path", pa.string()),  # HTML input only (io/html.py)
+        ("source_attr", pa.string()),
         ("space_after", pa.large_string()),
     ]
 )

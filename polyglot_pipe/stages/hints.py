@@ -41,6 +41,8 @@ def apply_lang_hints(doc: Document, hints: Sequence[tuple[str, bool] | None], id
     """``hints[i]``: (declared language, page-wide?) for fragment i, or None."""
     if not any(hints) or len(hints) != len(doc.fragments):
         return doc
+    if not (hasattr(identifier, "evidence") and hasattr(getattr(identifier, "model", None), "labels")):
+        return doc  # an identifier without per-fragment evidence: the hints cannot be weighed (tests say so)
     labels = identifier.model.labels
     changed = False
     fragments = list(doc.fragments)
