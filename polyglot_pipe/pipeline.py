@@ -22,7 +22,7 @@ from polyglot_pipe.stages.identify import LanguageIdentifier
 from polyglot_pipe.stages.repair import repair_text
 from polyglot_pipe.stages.segment import segment_document
 
-__all__ = ["Pipeline", "process", "load_document", "load_page", "attach_repairs", "is_html"]
+__all__ = ["Pipeline", "attach_repairs", "is_html", "load_document", "load_page", "process"]
 
 Item = str | bytes | tuple[str, str | bytes]
 

@@ -38,7 +38,9 @@ ENGLISH_TEXT = "(() => { const b = document.body.cloneNode(true); b.querySelecto
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright  # never `playwright install`: Debian's chromium
+    from playwright.sync_api import (
+        sync_playwright,  # never `playwright install`: Debian's chromium
+    )
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

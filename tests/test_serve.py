@@ -24,9 +24,9 @@ import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
-from libretranslatepy import LibreTranslateAPI  # noqa: E402
+from libretranslatepy import LibreTranslateAPI
 
-from polyglot_pipe import Pipeline  # noqa: E402
+from polyglot_pipe import Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = [ROOT / "language_packs" / "translate-ru_en-1_0.argosmodel", ROOT / "language_packs" / "translate-de_en-1_0.argosmodel"]

@@ -33,18 +33,18 @@ from dataclasses import dataclass
 from polyglot_pipe.errors import NotTextError
 
 __all__ = [
-    "Run",
-    "Page",
-    "extract_page",
-    "looks_like_html",
-    "decode_html",
-    "walk",
-    "Event",
-    "css_path",
-    "fragment_sources",
     "ATTRIBUTES",
-    "SKIPPED",
     "BLOCKS",
+    "SKIPPED",
+    "Event",
+    "Page",
+    "Run",
+    "css_path",
+    "decode_html",
+    "extract_page",
+    "fragment_sources",
+    "looks_like_html",
+    "walk",
 ]
 
 #: Elements whose content is never text for a reader.
@@ -70,7 +70,7 @@ _HTML_START_RE = re.compile(
 _META_CHARSET_RE = re.compile(
     rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.+-]+)", re.IGNORECASE
 )
-_XML_ENCODING_RE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)", re.I)
+_XML_ENCODING_RE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 #: The HTML standard's label -> encoding mappings that differ from Python's codec of the same name.
 _WHATWG = {"iso8859-1": "cp1252", "ascii": "cp1252", "latin-1": "cp1252", "iso8859-9": "cp1254", "tis-620": "cp874"}
 
@@ -111,6 +111,8 @@ def looks_like_html(data: str | bytes) -> bool:
     """Does this start like an HTML page (a doctype, ``<html>``, ``<head>``, ...)?  Conservative:
     a text that merely contains a tag, or starts with ``<p>``, is not taken for a page."""
     head = data[:4096]
+    if isinstance(head, bytes) and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head.decode("utf-16", "replace")
     if isinstance(head, str):
         head = head.encode("utf-8", "replace")
     return _HTML_START_RE.match(head) is not None
@@ -124,7 +126,7 @@ def decode_html(data: bytes) -> tuple[str, str, tuple[str, ...]]:
         if data.startswith(bom):
             return data.decode(name, "replace"), name, ()
     head = data[:4096]
-    found = _XML_ENCODING_RE.search(head) or _META_CHARSET_RE.search(head)
+    found = _META_CHARSET_RE.search(head) or _XML_ENCODING_RE.search(head)
     if found:
         label = found.group(1).decode("ascii", "replace").lower()
         try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from polyglot_pipe.model import Document
 
-__all__ = ["Batcher", "QueueFull", "Job"]
+__all__ = ["Batcher", "Job", "QueueFull"]
 
 
 class QueueFull(Exception):
@@ -144,7 +144,7 @@ class Batcher:
             failed: dict[str, Exception] = {}
             done: dict[str, Document] = {}
             try:
-                for doc in pipeline.process_many(items, on_error=lambda doc_id, exc: failed.__setitem__(doc_id, exc)):
+                for doc in pipeline.process_many(items, on_error=failed.__setitem__):
                     done[doc.id] = doc
             except Exception as exc:
                 for doc_id, _ in items:

@@ -31,7 +31,7 @@ import numpy as np
 
 from polyglot_pipe.model import Document
 
-__all__ = ["apply_lang_hints", "HINT_NATS", "HINT_NATS_ROOT"]
+__all__ = ["HINT_NATS", "HINT_NATS_ROOT", "apply_lang_hints"]
 
 HINT_NATS = 20.0
 HINT_NATS_ROOT = 7.0

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TextIO
 
-__all__ = ["write_html_page", "render_page", "CSP"]
+__all__ = ["CSP", "render_page", "write_html_page"]
 
 CSP = "script-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'"
 
