@@ -144,10 +144,15 @@ def test_translate_in_json_with_lists_auto_and_alternatives(server, library):
     assert body["translatedText"] == [rendering(library, t) for t in texts]
     assert [d["language"] for d in body["detectedLanguage"]] == ["ru", "en", "und"]
     assert all(0 <= d["confidence"] <= 100 for d in body["detectedLanguage"])
-    assert body["alternatives"] == [[], [], []]  # one rendering per fragment: none invented
+    # the model's next-best hypotheses for the translated text; nothing for text that needed none
+    russian, english, number = body["alternatives"]
+    assert 1 <= len(russian) <= 2 and all(isinstance(a, str) and a != body["translatedText"][0] for a in russian)
+    assert english == [] and number == []
 
     status, body = call(server, "/translate", {"q": RUSSIAN, "source": "ru", "target": "en"})
     assert status == 200 and set(body) == {"translatedText"}
+    status, body = call(server, "/translate", {"q": RUSSIAN, "source": "ru", "target": "en", "alternatives": 3})
+    assert status == 200 and len(body["alternatives"]) == 3 and body["translatedText"] not in body["alternatives"]
 
 
 def test_translate_html_keeps_the_markup_and_escapes_what_it_writes(server, library):

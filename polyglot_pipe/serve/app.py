@@ -8,9 +8,9 @@ LibreTranslate's status codes and wording):
   ``"auto"``), ``target``, ``format`` (``text``|``html``), ``alternatives``;
   answers ``{"translatedText": ...}`` (a list for a list), plus
   ``detectedLanguage`` (``{"language", "confidence"}``, confidence 0-100) when
-  ``source`` is ``auto``, plus ``alternatives`` when asked (always empty lists:
-  the pipeline keeps one rendering per fragment, and inventing others would be
-  dishonest).
+  ``source`` is ``auto``, plus ``alternatives`` when asked: the pack model's next-best
+  hypotheses (CTranslate2's n-best), fewer or none when the model has no other
+  (never made up; none for ``format: html``).
 - ``POST /detect``: ``[{"language", "confidence"}, ...]``, best first.
 - ``GET /languages``: the installed packs, ``[{"code", "name", "targets"}]``.
 - ``GET /health``: ``{"status": "ok"}``.
@@ -167,7 +167,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if source == AUTO:
             body["detectedLanguage"] = detected if batch else detected[0]
         if alternatives > 0:
-            body["alternatives"] = [[] for _ in docs] if batch else []
+            pipeline = batcher.pipeline_for(key)
+            found = await batcher.run_sync(_alternatives, pipeline, docs, alternatives, html)
+            body["alternatives"] = found if batch else found[0]
         return JSONResponse(body)
 
     async def detect(request: Request) -> JSONResponse:
@@ -319,6 +321,39 @@ def _ranking(doc) -> list[dict]:
 
 def _detected(doc) -> dict:
     return _ranking(doc)[0]
+
+
+def _alternatives(pipeline, docs, n: int, html: bool) -> list[list[str]]:
+    """Per document, up to ``n`` other renderings: the k-th puts each translated fragment's
+    k-th best hypothesis from its pack's model in place (fragments with fewer keep their
+    best).  Real model hypotheses, never paraphrases; none when no fragment was translated.
+    HTML input gets none (a page's alternatives would be whole pages)."""
+    translator = pipeline.translator
+    out: list[list[str]] = []
+    for doc in docs:
+        if html or translator is None:
+            out.append([])
+            continue
+        options: dict[int, list[str]] = {}
+        for i, frag in enumerate(doc.fragments):
+            if frag.status == "ok" and frag.method.startswith("argos:"):
+                loaded = translator.pack_for(frag.lang)
+                if loaded is not None and not isinstance(loaded, Exception):
+                    others = [h for h in loaded.hypotheses(frag.original, n + 1, beam_size=translator.beam_size) if h != frag.english]
+                    if others:
+                        options[i] = others
+        found: list[str] = []
+        for k in range(n):
+            if not any(len(o) > k for o in options.values()):
+                break
+            parts = [doc.space_before]
+            for i, frag in enumerate(doc.fragments):
+                choice = options.get(i)
+                text = choice[min(k, len(choice) - 1)] if choice else (frag.english if frag.status == "ok" and frag.english is not None else frag.original)
+                parts.append(text + frag.space_after)
+            found.append("".join(parts))
+        out.append(list(dict.fromkeys(found)))
+    return out
 
 
 def _render(doc, html: bool) -> str:
