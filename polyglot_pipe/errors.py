@@ -21,6 +21,8 @@ __all__ = [
     "ClusterError",
     "DocumentError",
     "SetupError",
+    "ServiceError",
+    "QueueFullError",
 ]
 
 
@@ -66,3 +68,16 @@ class DocumentError(PolyglotError, ValueError):
 
 class SetupError(PolyglotError, RuntimeError):
     """The installation lacks a part polyglot_pipe needs (langdetect's profiles, wordfreq)."""
+
+
+class ServiceError(PolyglotError):
+    """A request the service refuses; ``status`` is the HTTP status it answers with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class QueueFullError(PolyglotError):
+    """The service's batching queue already holds as many requests as it may."""

@@ -110,7 +110,12 @@ class Document:
         if not self.fragments:
             empty = Fragment(0, 0, "", space_after=self.text, english="", method="source", status="empty")
             return [fragment_record(replace(self, space_before=""), 0, empty)]
-        return [fragment_record(self, i, f) for i, f in enumerate(self.fragments)]
+        records = [fragment_record(self, i, f) for i, f in enumerate(self.fragments)]
+        sources = self.meta.get("sources")  # HTML input: where each fragment sits in the page
+        if sources is not None and len(sources) == len(records):
+            for record, source in zip(records, sources):
+                record.update(source)
+        return records
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,8 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField("space_before", "str", always=False),  # record 0, when the text starts with whitespace
     RecordField("doc_issues", "list[str]", always=False),  # record 0, when decoding had doubts
     RecordField("space_after", "str"),
+    RecordField("source_path", "str", always=False),  # HTML input: a CSS path to the element holding the text
+    RecordField("source_attr", "str", always=False),  # HTML input: the attribute it came from (alt, title, ...)
     RecordField("run", "object", always=False),  # the first record of an output: the run signature
 )
 

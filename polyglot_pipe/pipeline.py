@@ -22,7 +22,7 @@ from polyglot_pipe.stages.identify import LanguageIdentifier
 from polyglot_pipe.stages.repair import repair_text
 from polyglot_pipe.stages.segment import segment_document
 
-__all__ = ["Pipeline", "process", "load_document", "attach_repairs"]
+__all__ = ["Pipeline", "attach_repairs", "is_html", "load_document", "load_page", "process"]
 
 Item = str | bytes | tuple[str, str | bytes]
 
@@ -39,6 +39,65 @@ def load_document(data: str | bytes, doc_id: str = "0") -> Document:
     text, edits = repair_text(raw_text)
     doc = Document(id=doc_id, text=text, raw_text=raw_text, encoding=encoding, edits=edits, issues=issues)
     return attach_repairs(segment_document(doc))
+
+
+def is_html(data: str | bytes, doc_id: str, html: bool | None) -> bool:
+    """``html``: True/False decide; None: a name ending in .html/.htm, or data that starts like a page."""
+    if html is not None:
+        return html
+    if doc_id.lower().endswith((".html", ".htm", ".xhtml")):
+        return True
+    from polyglot_pipe.stages.html import looks_like_html
+
+    return looks_like_html(data)
+
+
+def load_page(data: str | bytes, doc_id: str = "0") -> Document:
+    """An HTML page: its readable text (``polyglot_pipe.stages.html``), repaired and segmented.
+
+    ``meta["html"]`` keeps the page and its runs, their offsets mapped into the
+    repaired text, for the lang hints, the records' ``source_path`` and the page writer.
+    """
+    from polyglot_pipe.stages.html import extract_page
+
+    page = extract_page(data)
+    doc = load_document(page.text, doc_id)
+    doc = replace(doc, encoding=page.encoding, issues=(*page.issues, *doc.issues), meta={})
+    runs = page.runs
+    if doc.edits:
+        edits = sorted(doc.edits, key=lambda e: e.raw_start)
+        runs = tuple(
+            replace(run, start=_repaired_position(edits, run.start, "start"), end=_repaired_position(edits, run.end, "end"))
+            for run in runs
+        )
+    doc.meta["html"] = replace(page, runs=runs)
+    return doc
+
+
+def _repaired_position(edits: Sequence[Edit], pos: int, side: str) -> int:
+    """Map a position in the raw text to the repaired text; inside an edit, snap outwards."""
+    shift = 0
+    for edit in edits:
+        if pos < edit.raw_start or (side == "end" and pos == edit.raw_start):
+            break
+        if pos < edit.raw_end or (side == "end" and pos == edit.raw_end):
+            return edit.start if side == "start" else edit.end
+        shift = edit.end - edit.raw_end
+    return pos + shift
+
+
+def _finish_page(doc: Document, identifier) -> Document:
+    """After labelling a page: its ``lang`` attributes as evidence, and each fragment's source in the page."""
+    page = doc.meta.get("html")
+    if page is None:
+        return doc
+    from polyglot_pipe.stages.hints import apply_lang_hints
+    from polyglot_pipe.stages.html import fragment_sources
+
+    sources = fragment_sources(page.runs, doc.fragments)
+    doc = apply_lang_hints(doc, [s.pop("_hint", None) for s in sources], identifier)
+    doc.meta["sources"] = sources
+    return doc
 
 
 def attach_repairs(doc: Document) -> Document:
@@ -90,6 +149,9 @@ class Pipeline:
     on_missing_pack: called with a language code when a confidently labelled
         language has no pack, before its fragments are marked "no-pack"; it may
         install one (``run --install-missing`` does, from the index).
+    html: True reads every input as an HTML page (its text, ``lang`` attributes as
+        evidence, records gain ``source_path``); False never; None (default) when the
+        id ends in .html/.htm or the data starts like a page (a doctype, ``<html>``).
     """
 
     def __init__(
@@ -109,6 +171,7 @@ class Pipeline:
         max_decoding_length: int = 256,
         min_decoding_length: int = 0,
         on_missing_pack=None,
+        html: bool | None = None,
     ):
         from polyglot_pipe.stages.translate import Translator
 
@@ -134,6 +197,7 @@ class Pipeline:
             if translate
             else None
         )
+        self.html = html
         self.chunk_size = max(1, chunk_size)
         self.workers = max(1, workers)
         self._pool = None  # worker processes, started on first use and kept for later calls
@@ -158,7 +222,7 @@ class Pipeline:
 
     def label(self, data: str | bytes, doc_id: str = "0") -> Document:
         """Every stage but translation."""
-        return self.identifier(load_document(data, doc_id))
+        return label_document(self.identifier, data, doc_id, self.html)
 
     def process(self, data: str | bytes, doc_id: str = "0") -> Document:
         """One document, all in this process (no workers to start for one document)."""
@@ -217,7 +281,7 @@ class Pipeline:
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.identifier.langs,),
+                initargs=(self.identifier.langs, self.html),
             )
         pool = self._pool
         in_flight: deque = deque()
@@ -258,13 +322,24 @@ _BATCH_BYTES = 1 << 20
 _worker_identifier: LanguageIdentifier | None = None
 
 
-def _start_worker(langs) -> None:
+_worker_html: bool | None = None
+
+
+def label_document(identifier, data: str | bytes, doc_id: str, html: bool | None = None) -> Document:
+    """Decode, repair, segment and label one text or page."""
+    if is_html(data, doc_id, html):
+        return _finish_page(identifier(load_page(data, doc_id)), identifier)
+    return identifier(load_document(data, doc_id))
+
+
+def _start_worker(langs, html=None) -> None:
     """Ctrl-C is the parent's to handle (it stops the pool); a worker would only print a traceback."""
     import signal
 
-    global _worker_identifier
+    global _worker_identifier, _worker_html
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_identifier = LanguageIdentifier(langs=langs)
+    _worker_html = html
 
 
 def _label_batch(batch: list[tuple[str, str | bytes]]) -> list[tuple[str, Document | Exception]]:
@@ -272,7 +347,7 @@ def _label_batch(batch: list[tuple[str, str | bytes]]) -> list[tuple[str, Docume
     out: list[tuple[str, Document | Exception]] = []
     for doc_id, data in batch:
         try:
-            out.append((doc_id, _worker_identifier(load_document(data, doc_id))))
+            out.append((doc_id, label_document(_worker_identifier, data, doc_id, _worker_html)))
         except Exception as exc:
             out.append((doc_id, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}")))
     return out

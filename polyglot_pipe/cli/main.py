@@ -1,4 +1,4 @@
-"""The command line: `polyglot-pipe run|packs|review|show|memory`.
+"""The command line: `polyglot-pipe run|packs|review|show|memory|serve`.
 
 Import stays light (argparse and our own small modules): ctranslate2, torch and
 the rest load only when a command needs them, so `--help` answers at once.
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from polyglot_pipe.cli import memory as memory_cli
 from polyglot_pipe.cli import packs as packs_cli
 from polyglot_pipe.cli import review
+from polyglot_pipe.cli import serve as serve_cli
 from polyglot_pipe.errors import PolyglotError
 from polyglot_pipe.io.writers import WRITERS
 
@@ -53,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     memory = commands.add_parser("memory", help="the translation memory: stats, clear")
     memory_cli.add_arguments(memory)
+
+    serve = commands.add_parser(
+        "serve", help="a LibreTranslate-compatible HTTP service ([serve] extra)",
+        description="Serve /translate, /detect, /languages, /health (LibreTranslate's API) and /fragments.",
+    )
+    serve_cli.add_arguments(serve)
+    serve.set_defaults(func=serve_cli.run_serve)
     return parser
 
 
@@ -66,8 +74,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="with -o DIR: redo outputs that are up to date")
     parser.add_argument(
-        "--input-format", choices=["text", "lines", "jsonl"], default="text",
-        help="text: each file is a document (default); lines: each line is one; "
+        "--input-format", choices=["auto", "text", "html", "lines", "jsonl"], default="auto",
+        help="auto (default): text, but .html/.htm files and inputs that start like a page are read as html; "
+        "text: each file is a document, never HTML; html: each file is a page (its readable text, lang "
+        "attributes as evidence, records gain source_path); lines: each line is one; "
         "jsonl: the --field of each record is one, and the record is written back with its fragments added",
     )
     parser.add_argument("--field", default="text", metavar="NAME", help="with --input-format jsonl: the field to process (default: text)")

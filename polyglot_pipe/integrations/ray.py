@@ -44,7 +44,7 @@ _LARGE_TEXT = frozenset({"original", "raw", "english", "space_before", "space_af
 
 #: The fragment record (model.RECORD_FIELDS, without "doc") as an Arrow struct.
 #: Arrow has no "absent": the keys JSONL leaves out (raw, error, cached,
-#: encoding, space_before, doc_issues) are null here instead.  A fixed type,
+#: encoding, space_before, doc_issues, source_path, source_attr) are null here instead.  A fixed type,
 #: rather than Arrow's inference, keeps every batch's schema the same.
 FRAGMENT_TYPE = pa.struct(
     [

@@ -14,7 +14,9 @@ when complete, so an output that exists is complete, and one that is newer than
 its input is up to date: a re-run skips it (``--force`` redoes it).  Temporary
 files of a killed run are removed by the next run into the same folder.
 
-Input formats: ``text`` (a file is a document), ``lines`` (each line is one),
+Input formats: ``auto`` (the default: ``text``, but a file named .html/.htm or
+starting like a page is read as ``html``), ``text`` (a file is a document),
+``html`` (a file is a page: its readable text, see ``stages/html.py``), ``lines`` (each line is one),
 ``jsonl`` (the ``--field`` of each record is one; the record is written back with
 its ``fragments`` added).  Lines and records are streamed, never read whole.
 """
@@ -30,18 +32,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from polyglot_pipe.io.sources import Source, SourceError, iter_sources, looks_binary
+from polyglot_pipe.io.sources import Source, SourceError, iter_sources
 from polyglot_pipe.io.writers import Summary, get_writer
 from polyglot_pipe.io.writers.jsonl import dumps
 from polyglot_pipe.pipeline import Pipeline
-from polyglot_pipe.stages.decode import NotTextError
+from polyglot_pipe.stages.decode import NotTextError, looks_binary
 from polyglot_pipe.util.atomic import AtomicFile, remove_dead_leftovers
 from polyglot_pipe.util.progress import ProgressBar
 
 __all__ = ["run"]
 
 PROG = "polyglot-pipe"
-EXTENSIONS = {"jsonl": ".jsonl", "html": ".html", "md": ".md", "tsv": ".tsv"}
+EXTENSIONS = {"jsonl": ".jsonl", "html": ".html", "md": ".md", "tsv": ".tsv", "html-page": ".html"}
+#: --input-format -> Pipeline(html=...): auto-detect pages, never, always
+_HTML_OPTION = {"auto": None, "text": False, "html": True, "lines": False, "jsonl": None}
 
 
 def _say(message: str) -> None:
@@ -68,6 +72,7 @@ class _Sink:
     _file: object = None
     _atomic: AtomicFile | None = None
     _held: list = field(default_factory=list)  # records of formats that need them all at once
+    _pages: dict = field(default_factory=dict)  # html-page: doc id -> its stages.html.Page
     written: bool = False
     signature: dict | None = None  # given to the output's first fragment record as "run"
 
@@ -81,8 +86,10 @@ class _Sink:
                 self.live.append(self)
         return self._file
 
-    def add(self, records: list[dict], line: dict | None = None) -> None:
+    def add(self, records: list[dict], line: dict | None = None, page=None) -> None:
         """Fragment records of one document; ``line`` replaces them in the output (JSONL input)."""
+        if page is not None and self.format == "html-page" and records:
+            self._pages[records[0]["doc"]] = page
         for record in records:
             self.summary.add_record(record)
         if records and self.signature is not None and not self.written:
@@ -104,7 +111,10 @@ class _Sink:
         if not self.written and not self.always:
             return  # nothing for this input (it failed): no output, so the next run tries again
         out = self._open()
-        if self.format != "jsonl":
+        if self.format == "html-page":
+            get_writer(self.format)(self._held, out, self.summary, pages=self._pages)
+            self._held, self._pages = [], {}
+        elif self.format != "jsonl":
             get_writer(self.format)(self._held, out, self.summary)
             self._held = []
         if self.path is None:
@@ -123,9 +133,12 @@ class _Sink:
 def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
     """Run the command; ``make_pipeline`` builds the Pipeline from its keyword options
     (polyglot_pipe.integrations.ray passes one that makes a RayPipeline)."""
-    input_format = getattr(args, "input_format", "text")
+    input_format = getattr(args, "input_format", "auto")
     if input_format == "jsonl" and args.format != "jsonl":
         _say("--input-format jsonl writes the records back as JSONL: use --format jsonl")
+        return 2
+    if args.format == "html-page" and input_format == "lines":
+        _say("--format html-page writes one page per input document: not with --input-format lines")
         return 2
     out_dir = _output_dir(args.output)
     if out_dir is not None and "-" in args.inputs:
@@ -144,6 +157,9 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
         _say(message)
 
     jobs, skipped = _plan(args, out_dir, errors)
+    if args.format == "html-page" and out_dir is None and len(jobs) > 1:
+        _say(f"--format html-page writes one page per input, and {len(jobs)} inputs were given: use -o DIR/")
+        return 2
     for message in errors:
         _say(message)
     if skipped and not args.quiet:
@@ -165,6 +181,7 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
         memory=_memory(args),
         chunk_size=getattr(args, "chunk_size", 64),
         workers=_workers(args, jobs, input_format),
+        **({} if _HTML_OPTION.get(input_format) is None else {"html": _HTML_OPTION[input_format]}),
         **({"on_missing_pack": _pack_installer(args)} if getattr(args, "install_missing", False) else {}),
     )
     signature = pipeline.signature() if hasattr(pipeline, "signature") else None
@@ -214,7 +231,7 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
                 settle(until=doc.id)
                 _doc_id, sink, record = sent.popleft()
                 records = doc.to_records()
-                sink.add(records, line=None if record is None else {**record, "fragments": records})
+                sink.add(records, line=None if record is None else {**record, "fragments": records}, page=doc.meta.get("html"))
                 documents += 1
             settle(until=None)
             if shared is not None:
@@ -341,7 +358,7 @@ def _is_within(path: Path | None, folder: Path) -> bool:
 
 def _units(source: Source, input_format: str, field_name: str, report) -> Iterator[tuple[str, object, dict | None]]:
     """The documents of one input: (doc id, text or bytes or None when unusable, JSONL record or None)."""
-    if input_format == "text":
+    if input_format in ("text", "auto", "html"):
         try:
             data = source.read()
         except SourceError as exc:
@@ -404,7 +421,7 @@ def _workers(args, jobs: list[_Job], input_format: str) -> int:
     if getattr(args, "workers", None):
         return args.workers
     cores = os.cpu_count() or 1
-    if input_format == "text":
+    if input_format in ("text", "auto", "html"):
         return max(1, min(cores, len(jobs)))
     size = sum(job.source.path.stat().st_size for job in jobs if job.source.path is not None)
     return cores if size > (1 << 20) else 1

@@ -9,17 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polyglot_pipe.errors import SourceError
+from polyglot_pipe.stages.decode import looks_binary
 
-__all__ = ["Source", "SourceError", "iter_sources", "looks_binary"]
+__all__ = ["Source", "SourceError", "iter_sources"]
 
 # Signatures of common binary formats that can pass for text in their first bytes.
-_BINARY_MAGIC = (
-    b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"BZh",
-    b"\x7fELF", b"\xfd7zXZ", b"7z\xbc\xaf", b"RIFF", b"OggS", b"fLaC", b"ID3", b"\x00\x00\x01\x00",
-    b"SQLite format 3", b"MZ",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Source:
     id: str
@@ -32,15 +26,6 @@ class Source:
             return self.path.read_bytes()
         except OSError as exc:
             raise SourceError(f"{self.id}: cannot read ({exc.strerror or exc})") from None
-
-
-def looks_binary(head: bytes) -> bool:
-    """Is this the start of a binary file rather than text in some encoding?"""
-    if head.startswith(_BINARY_MAGIC):
-        return True
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
-        return False  # a BOM: UTF-16/32 text has NUL bytes and is still text
-    return b"\x00" in head
 
 
 def iter_sources(inputs: list[str], errors: list[str]) -> Iterator[Source]:

@@ -22,7 +22,7 @@ import regex
 from polyglot_pipe.errors import NotTextError
 from polyglot_pipe.langdata.scripts import script_group, script_of
 
-__all__ = ["Decoded", "NotTextError", "decode_bytes", "LEGACY_ENCODINGS"]
+__all__ = ["Decoded", "NotTextError", "decode_bytes", "looks_binary", "LEGACY_ENCODINGS"]
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -73,6 +73,23 @@ _SAME_AS.update({"iso8859_5": "iso8859-5", "iso8859_2": "iso8859-2", "latin_1": 
                  "cp932": "shift_jis", "shift_jis_2004": "shift_jis", "euc_jis_2004": "euc_jp",
                  "cp949": "euc_kr", "gbk": "gb18030", "gb2312": "gb18030", "big5hkscs": "big5",
                  "cp1125": "cp866"})
+
+
+#: The first bytes of common binary formats (images, archives, executables, databases).
+_BINARY_MAGIC = (
+    b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"BZh",
+    b"\x7fELF", b"\xfd7zXZ", b"7z\xbc\xaf", b"RIFF", b"OggS", b"fLaC", b"ID3", b"\x00\x00\x01\x00",
+    b"SQLite format 3", b"MZ",
+)
+
+
+def looks_binary(head: bytes) -> bool:
+    """Is this the start of a binary file rather than text in some encoding?"""
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return False  # a BOM: UTF-16/32 text has NUL bytes and is still text
+    return b"\x00" in head
 
 
 @dataclass(frozen=True, slots=True)

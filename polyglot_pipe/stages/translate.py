@@ -112,6 +112,28 @@ class LoadedPack:
             outputs[owner].append(decoded[k])
         return [" ".join(part for part in parts if part) for parts in outputs]
 
+    def hypotheses(self, text: str, n: int, *, beam_size: int = 4, max_decoding_length: int = 256) -> list[str]:
+        """The model's ``n`` best renderings of one text, best first (the beam widened to
+        at least ``n``), distinct; a text too long for one piece gets only its one rendering."""
+        tokens = self.tokenizer.encode(text, out_type=str)
+        if len(tokens) > _MAX_PIECE_TOKENS:
+            return self.translate([text], beam_size=beam_size, max_decoding_length=max_decoding_length)
+        (result,) = self.translator.translate_batch(
+            [tokens],
+            target_prefix=[[self.target_prefix]] if self.target_prefix else None,
+            beam_size=max(beam_size, n),
+            num_hypotheses=n,
+            length_penalty=0.2,
+            replace_unknowns=True,
+            max_decoding_length=max_decoding_length,
+        )
+        found: dict[str, None] = {}
+        for hypothesis in result.hypotheses:
+            if self.target_prefix and hypothesis[:1] == [self.target_prefix]:
+                hypothesis = hypothesis[1:]
+            found[self.tokenizer.decode(hypothesis)] = None
+        return list(found)
+
 
 #: How sure a label must be before a missing pack for it is worth installing.
 INSTALL_CONFIDENCE = 0.9

@@ -19,6 +19,8 @@ WRITERS = {
     "html": "polyglot_pipe.io.writers.html:write_html",
     "md": "polyglot_pipe.io.writers.markdown:write_markdown",
     "tsv": "polyglot_pipe.io.writers.tsv:write_tsv",
+    # the input page itself, translated in place; also takes pages= (doc id -> stages.html.Page)
+    "html-page": "polyglot_pipe.io.writers.html_page:write_html_page",
 }
 
 

@@ -1,0 +1,1 @@
+"""``polyglot-pipe serve``: a LibreTranslate-compatible HTTP service (the ``[serve]`` extra)."""
