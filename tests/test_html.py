@@ -300,3 +300,15 @@ def _nodes(tree) -> list[tuple]:
         for n in tree.root.traverse(include_text=True)
         if not (n.tag == "meta" and n.attributes.get("http-equiv") == "Content-Security-Policy")
     ]
+
+
+def test_the_translated_page_cannot_navigate_away_by_itself(page_labeller):
+    page = (
+        '<html><head><meta http-equiv="Refresh" content="0; url=http://127.0.0.1:9/x">'
+        "<title>t</title></head><body><p>Все новости</p></body></html>"
+    )
+    doc = page_labeller.label(page, "refresh")
+    out = LexborHTMLParser(render_page(doc.meta["html"], doc.to_records()))
+    assert not [m for m in out.css("meta") if (m.attributes.get("http-equiv") or "").lower() == "refresh"]
+    kept = out.css_first("meta[data-polyglot-pipe-http-equiv]")
+    assert kept is not None and kept.attributes["content"] == "0; url=http://127.0.0.1:9/x"

@@ -6,9 +6,11 @@ translated fragment are changed, through the DOM: the serializer escapes what
 it writes, so a rendering that reads ``<script>`` stays text.  Everything else
 is the page as parsed: same elements, attributes, comments, untranslated text.
 
-One addition: a ``Content-Security-Policy`` ``<meta>`` first in ``<head>`` that
+Two changes for safety: a ``Content-Security-Policy`` ``<meta>`` first in ``<head>`` that
 allows no script, plugin or frame: a scraped page opened from disk must not run
-the scraped site's code (nor a hostile page's).  Styles and images still load.
+the scraped site's code (nor a hostile page's).  Styles and images still load.  And a
+``<meta http-equiv="refresh">`` (which a CSP does not stop) loses its ``http-equiv``
+(kept as ``data-polyglot-pipe-http-equiv``), so the page cannot navigate away by itself.
 
 A fragment that spans inline markup ("Нажмите <b>Enter</b>, чтобы ...") puts its
 rendering in the first text node it covers and empties its share of the others
@@ -78,8 +80,17 @@ def render_page(page, records: list[dict], *, snippet: bool = False) -> str:
     if snippet:
         body = tree.body
         return (body.inner_html or "") if body is not None else ""
+    _disarm_refresh(tree)
     _add_csp(tree)
     return tree.html or ""
+
+
+def _disarm_refresh(tree) -> None:
+    for meta in tree.css("meta[http-equiv]"):
+        value = meta.attributes.get("http-equiv") or ""
+        if value.strip().lower() == "refresh":
+            del meta.attrs["http-equiv"]
+            meta.attrs["data-polyglot-pipe-http-equiv"] = value
 
 
 def _keep_leading_newlines(tree) -> None:
