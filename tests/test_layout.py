@@ -98,3 +98,30 @@ def test_wheel_holds_only_what_runs(tmp_path):
     # what the run path needs is there: the word lists, the review's assets
     assert "polyglot_pipe/langdata/lexicons.npz" in names
     assert {"polyglot_pipe/io/writers/review.css", "polyglot_pipe/io/writers/review.js"} <= set(names)
+
+
+def test_one_record_schema_describes_every_record(tmp_path):
+    """The records a run writes use only fields of model.RECORD_FIELDS, with their kinds,
+    and carry every field the schema marks as always present."""
+    import json
+
+    from polyglot_pipe.cli.main import main
+    from polyglot_pipe.model import RECORD_FIELDS
+
+    page = tmp_path / "page.html"
+    page.write_bytes(
+        "<html><body>\n  <p title='Все новости'>ÐŸÑ€Ð¸Ð²ÐµÑ‚, Ð¼Ð¸Ñ€</p><p>Read more</p></body></html>".encode("utf-8")
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["run", str(page), "-o", str(out), "--no-translate", "-q"]) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    kinds = {"str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "object": dict}
+    schema = {f.name: f for f in RECORD_FIELDS}
+    seen = set()
+    for record in records:
+        assert set(record) <= set(schema), set(record) - set(schema)
+        assert {f.name for f in RECORD_FIELDS if f.always} <= set(record)
+        for name, value in record.items():
+            assert (value is None and schema[name].nullable) or isinstance(value, kinds[schema[name].kind]), name
+        seen |= set(record)
+    assert {"raw", "run", "source_path", "source_attr", "encoding"} <= seen  # the optional ones were exercised
