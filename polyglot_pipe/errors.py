@@ -19,6 +19,7 @@ __all__ = [
     "OfflineError",
     "ReviewError",
     "ClusterError",
+    "MemoryStoreError",
 ]
 
 
@@ -56,3 +57,7 @@ class ReviewError(PolyglotError):
 
 class ClusterError(PolyglotError):
     """A Ray cluster that cannot be reached or started."""
+
+
+class MemoryStoreError(PolyglotError):
+    """The translation memory's database cannot be used (nor set aside and rebuilt)."""

@@ -35,3 +35,5 @@ def read_jsonl(stream: TextIO) -> Iterator[dict]:
             yield json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ValueError(f"line {number}: JSON nested too deep to read") from None
