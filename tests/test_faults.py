@@ -580,24 +580,37 @@ def test_show_never_sends_escape_sequences_from_the_text(tmp_path):
 
 
 def test_one_pipeline_shared_by_threads_labels_as_one_thread_does():
+    """The n-gram model's word store is shared and grows as words are first seen: new words
+    from many threads at once used to land on each other's rows (40 of 200 documents differed)."""
+    import random
+
+    rng = random.Random(0)
+    letters = {"ru": "абвгдежзиклмнопрстуфхцчшщыэюя", "en": "abcdefghijklmnopqrstuvwxyz", "de": "abcdefghijklmnopqrstuvwxyzäöüß"}
     texts = [
-        f"Новость номер {n} о погоде. Story {n} about the weather. Die Nachricht {n} über das Wetter. "
-        f"Wort{n}chen слово{n}ка word{n}ish." for n in range(120)
+        " ".join("".join(rng.choice(letters[lang]) for _ in range(rng.randint(3, 9)))
+                 for lang in rng.choices(list(letters), k=200))
+        for _ in range(200)
     ]
     with Pipeline(translate=False) as alone:
-        expected = [[(f.original, f.lang, f.lang_confidence) for f in alone.process(t).fragments] for t in texts]
-    with Pipeline(translate=False) as shared:
-        got: dict[int, list] = {}
+        expected = [[(f.lang, f.lang_confidence) for f in alone.label(t).fragments] for t in texts]
+        alone.identifier.model.clear_words()  # every word new again for the threads
+    got: dict[int, list] = {}
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        with Pipeline(translate=False) as shared:
 
-        def work(indices):
-            for i in indices:
-                got[i] = [(f.original, f.lang, f.lang_confidence) for f in shared.process(texts[i]).fragments]
+            def work(indices):
+                for i in indices:
+                    got[i] = [(f.lang, f.lang_confidence) for f in shared.label(texts[i]).fragments]
 
-        threads = [threading.Thread(target=work, args=(range(k, len(texts), 6),)) for k in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+            threads = [threading.Thread(target=work, args=(range(k, len(texts), 8),)) for k in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(interval)
     assert [got[i] for i in range(len(texts))] == expected
 
 
