@@ -23,6 +23,7 @@ __all__ = [
     "SetupError",
     "ServiceError",
     "QueueFullError",
+    "MemoryStoreError",
 ]
 
 
@@ -81,3 +82,7 @@ class ServiceError(PolyglotError):
 
 class QueueFullError(PolyglotError):
     """The service's batching queue already holds as many requests as it may."""
+
+
+class MemoryStoreError(PolyglotError):
+    """The translation memory's database cannot be used (nor set aside and rebuilt)."""

@@ -18,6 +18,12 @@ Location: ``$POLYGLOT_PIPE_CACHE_DIR/memory.sqlite3``, else
 busy timeout let several runs share it; each ``put_many`` is one transaction, so
 a killed run loses at most the batch it was writing.
 
+Damage never stops a run: a file that is not a database (or a damaged one) is
+moved aside to ``memory.sqlite3.corrupt-<UTC time>`` with one warning and a new
+memory is started; a file (or folder) we may not write is used read-only, with one
+warning (nothing is added to it; ``clear`` says it cannot).  One connection serves
+all threads, behind a lock.
+
 Why sqlite3 and not a cache library: the standard library's sqlite3 already does
 the job (transactions, concurrent readers, batch lookups), with no dependency.
 """
@@ -26,11 +32,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from polyglot_pipe.errors import MemoryStoreError
 from polyglot_pipe.packs.store import Pack
 
 __all__ = ["TranslationMemory", "MemoryStats", "default_path", "pack_key", "ENV_VAR"]
@@ -90,27 +99,129 @@ class TranslationMemory:
     ``memory stats`` on a fresh machine create nothing they don't need.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, *, say=None):
         self.path = Path(path) if path else default_path()
         self._db: sqlite3.Connection | None = None
         self._pid = os.getpid()
+        self._lock = threading.RLock()
+        self._say = say or _say_on_stderr
+        self.read_only = False
 
     # -- connection
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():  # never share a connection across fork
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self._db, self._pid = self._open(), os.getpid()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        if not self._writable():
+            return self._open_read_only()
+        try:
+            return self._open_read_write()
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                return self._open_read_only()
+            if not _damaged(exc):
+                raise MemoryStoreError(f"{self.path}: cannot open the translation memory ({exc})") from None
+            return self._rebuild(exc)
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            return self._rebuild(exc)
+
+    def _writable(self) -> bool:
+        folder = self.path.parent
+        if self.path.exists():
+            return os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(folder, os.W_OK)
+
+    def _open_read_write(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
-            self._db, self._pid = db, os.getpid()
-        return self._db
+            db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM translations LIMIT 1)").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        self.read_only = False
+        return db
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The memory as it is, for reading: no file is created, changed or added beside it."""
+        if not self.path.exists():
+            self._say(f"{self.path}: cannot create the translation memory here (read-only); running without one")
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            db.execute(_SCHEMA)
+            self.read_only = True
+            return db
+        uri = self.path.absolute().as_uri()
+        last: Exception | None = None
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):  # immutable: a WAL file whose -shm we cannot create
+            try:
+                db = sqlite3.connect(uri + query, uri=True, timeout=30.0, isolation_level=None, check_same_thread=False)
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if "translations" not in tables:
+                    db.close()
+                    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+                    db.execute(_SCHEMA)
+                break
+            except sqlite3.DatabaseError as exc:
+                last = exc
+        else:
+            self._say(f"{self.path}: read-only and unreadable ({last}); running without a translation memory")
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            db.execute(_SCHEMA)
+            self.read_only = True
+            return db
+        self._say(f"{self.path}: read-only; using the translation memory without adding to it")
+        self.read_only = True
+        return db
+
+    def _rebuild(self, exc: Exception) -> sqlite3.Connection:
+        """Move the damaged file (and its -wal, -shm) aside and start an empty memory."""
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(str(self.path) + suffix)
+                if part.exists():
+                    os.replace(part, str(aside) + suffix)
+        except OSError as err:
+            raise MemoryStoreError(f"{self.path}: damaged ({exc}) and cannot be moved aside ({err.strerror or err})") from None
+        self._say(f"{self.path}: damaged translation memory ({exc}); moved aside to {aside.name}, starting a new one")
+        try:
+            return self._open_read_write()
+        except sqlite3.DatabaseError as err:
+            raise MemoryStoreError(f"{self.path}: cannot start a new translation memory ({err})") from None
+
+    def _guarded(self, work):
+        """Run ``work(db)``; a database found damaged on the way is rebuilt, and the work done once more."""
+        with self._lock:
+            db = self._connect()
+            try:
+                return work(db)
+            except sqlite3.DatabaseError as exc:
+                if not _damaged(exc):
+                    raise MemoryStoreError(f"{self.path}: {exc}") from None
+                self._db = self._rebuild(exc)
+                return work(self._db)
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __enter__(self) -> "TranslationMemory":
         return self
@@ -128,60 +239,87 @@ class TranslationMemory:
 
     def get_many(self, pack: Pack, texts: Sequence[str], decoding: str = "") -> dict[str, str]:
         """The remembered translations among ``texts``: {source: english}."""
-        db = self._connect()
         key = pack_key(pack)
-        found: dict[str, str] = {}
-        for i in range(0, len(texts), _IN_BATCH):
-            batch = list(texts[i : i + _IN_BATCH])
-            marks = ",".join("?" * len(batch))
-            rows = db.execute(
-                f"SELECT source, english FROM translations WHERE pack = ? AND decoding = ? AND source IN ({marks})",
-                [key, decoding, *batch],
-            )
-            found.update(rows)
-        return found
+
+        def work(db) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for i in range(0, len(texts), _IN_BATCH):
+                batch = list(texts[i : i + _IN_BATCH])
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT source, english FROM translations WHERE pack = ? AND decoding = ? AND source IN ({marks})",
+                    [key, decoding, *batch],
+                )
+                found.update(rows)
+            return found
+
+        return self._guarded(work)
 
     def put_many(self, pack: Pack, pairs: Iterable[tuple[str, str]], decoding: str = "") -> None:
-        """Remember these (source, english) pairs, in one transaction."""
-        db = self._connect()
+        """Remember these (source, english) pairs, in one transaction (a read-only memory keeps nothing)."""
         key = pack_key(pack)
         now = time.time()
         rows = [(key, decoding, source, english, now) for source, english in pairs]
         if not rows:
             return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?)", rows)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+
+        def work(db) -> None:
+            if self.read_only:
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?)", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+        self._guarded(work)
 
     # -- housekeeping (polyglot-pipe memory stats|clear)
 
     def stats(self) -> MemoryStats:
         if not self.path.exists():
             return MemoryStats(self.path, 0, 0, ())
-        db = self._connect()
         by_pack = tuple(
-            db.execute(
-                "SELECT pack, decoding, COUNT(*) FROM translations GROUP BY pack, decoding ORDER BY pack, decoding"
+            self._guarded(
+                lambda db: list(
+                    db.execute(
+                        "SELECT pack, decoding, COUNT(*) FROM translations GROUP BY pack, decoding ORDER BY pack, decoding"
+                    )
+                )
             )
         )
-        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file() and ".corrupt-" not in p.name)
         return MemoryStats(self.path, sum(n for _, _, n in by_pack), size, by_pack)
 
     def clear(self, pack_id: str | None = None) -> int:
         """Forget everything, or only what the pack named ``pack_id`` ("argos:ru-en@1.0") made; returns the count."""
         if not self.path.exists():
             return 0
-        db = self._connect()
-        if pack_id:
-            prefix = pack_id + "#"
-            cursor = db.execute(
-                "DELETE FROM translations WHERE pack = ? OR substr(pack, 1, ?) = ?", (pack_id, len(prefix), prefix)
-            )
-        else:
-            cursor = db.execute("DELETE FROM translations")
-        db.execute("VACUUM")
-        return cursor.rowcount
+
+        def work(db) -> int:
+            if self.read_only:
+                raise MemoryStoreError(f"{self.path}: read-only; cannot clear the translation memory")
+            if pack_id:
+                prefix = pack_id + "#"
+                cursor = db.execute(
+                    "DELETE FROM translations WHERE pack = ? OR substr(pack, 1, ?) = ?", (pack_id, len(prefix), prefix)
+                )
+            else:
+                cursor = db.execute("DELETE FROM translations")
+            db.execute("VACUUM")
+            return cursor.rowcount
+
+        return self._guarded(work)
+
+
+def _damaged(exc: Exception) -> bool:
+    """Does this sqlite3 error say the file is damaged (rather than busy, locked or full)?"""
+    text = str(exc).lower()
+    return type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text or "corrupt" in text
+
+
+def _say_on_stderr(message: str) -> None:
+    print(f"polyglot-pipe: {message}", file=sys.stderr)

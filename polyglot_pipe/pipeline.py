@@ -10,6 +10,7 @@ small window of documents in flight.
 from __future__ import annotations
 
 import os
+import threading
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -152,6 +153,12 @@ class Pipeline:
     html: True reads every input as an HTML page (its text, ``lang`` attributes as
         evidence, records gain ``source_path``); False never; None (default) when the
         id ends in .html/.htm or the data starts like a page (a doctype, ``<html>``).
+
+    Threads may share one Pipeline: labelling (the n-gram model's word store is
+    shared and grows as words are seen) and translation (the loaded models, the run
+    cache, the memory's connection) each take a lock, so results are those of a
+    single thread.  ``with Pipeline(...) as p:`` (or ``close()``) releases the
+    worker processes, the loaded models and the memory's database.
     """
 
     def __init__(
@@ -201,12 +208,18 @@ class Pipeline:
         self.chunk_size = max(1, chunk_size)
         self.workers = max(1, workers)
         self._pool = None  # worker processes, started on first use and kept for later calls
+        self._lock = threading.Lock()  # starting and stopping the pool
 
     def close(self) -> None:
-        """Stop the worker processes, if any were started (they also stop when the program exits)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Stop the worker processes, unload the models and close the memory (all come back if used again).
+
+        Workers also stop when the program exits, and on their own when it is killed."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if self.translator is not None:
+            self.translator.close()
 
     def signature(self) -> dict:
         """What produces this pipeline's records (polyglot_pipe.provenance): version, packs, settings."""
@@ -276,14 +289,15 @@ class Pipeline:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(self.identifier.langs, self.html),
-            )
-        pool = self._pool
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(self.identifier.langs, os.getpid(), self.html),
+                )
+            pool = self._pool
         in_flight: deque = deque()
 
         def results(future) -> Iterator[Document]:
@@ -332,14 +346,33 @@ def label_document(identifier, data: str | bytes, doc_id: str, html: bool | None
     return identifier(load_document(data, doc_id))
 
 
-def _start_worker(langs, html=None) -> None:
-    """Ctrl-C is the parent's to handle (it stops the pool); a worker would only print a traceback."""
+def _start_worker(langs, parent: int | None = None, html=None) -> None:
+    """Ctrl-C is the parent's to handle (it stops the pool); a worker would only print a traceback.
+
+    A worker dies with its parent: killed (SIGKILL, SIGTERM) the parent cannot stop
+    the pool, so each worker watches its parent's pid and exits once it has gone
+    (it is re-parented: ``getppid`` changes).
+    """
     import signal
 
     global _worker_identifier, _worker_html
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), name="watch-parent", daemon=True).start()
     _worker_identifier = LanguageIdentifier(langs=langs)
     _worker_html = html
+
+
+#: how often a worker looks whether its parent is still there
+_PARENT_POLL_S = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
 
 
 def _label_batch(batch: list[tuple[str, str | bytes]]) -> list[tuple[str, Document | Exception]]:

@@ -24,10 +24,13 @@ def build_dummy_pack(
     to_code: str = "en",
     version: str = "1.0",
     *,
-    payload: bytes = b"not a real model, management doesn't load it\n",
+    payload: bytes = b"varies the archive's checksum\n",
 ) -> Path:
     """A small .argosmodel with argostranslate's layout (one top folder, metadata.json, model/,
-    sentencepiece.model) whose model is a dummy: enough for install, list, remove and the index."""
+    sentencepiece.model) for install, list, remove and the index.  Installing checks that the
+    model and the tokenizer load, so they are real: the committed tiny ru->en pack's (whatever
+    ``from_code`` says, it is no translator of that language).  ``payload`` is stored as
+    ``payload.bin``, to give archives distinct contents and checksums."""
     top = f"translate-{from_code}_{to_code}-{version.replace('.', '_')}"
     archive = Path(directory) / f"{top}.argosmodel"
     metadata = {
@@ -38,12 +41,25 @@ def build_dummy_pack(
         "to_code": to_code,
         "to_name": {"ru": "Russian", "de": "German", "en": "English"}.get(to_code, to_code),
     }
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr(f"{top}/metadata.json", json.dumps(metadata))
-        zf.writestr(f"{top}/model/model.bin", payload)
-        zf.writestr(f"{top}/sentencepiece.model", b"dummy")
+        for name, data in _real_model_files().items():
+            zf.writestr(f"{top}/{name}", data)
+        zf.writestr(f"{top}/payload.bin", payload)
         zf.writestr(f"{top}/README.md", f"dummy {from_code}->{to_code} pack for tests\n")
     return archive
+
+
+@functools.lru_cache(maxsize=1)
+def _real_model_files() -> dict[str, bytes]:
+    """model/ and sentencepiece.model of the committed tiny ru->en pack."""
+    source = Path(__file__).resolve().parent.parent / "language_packs" / "translate-ru_en-1_0.argosmodel"
+    with zipfile.ZipFile(source) as zf:
+        return {
+            name.split("/", 1)[1]: zf.read(name)
+            for name in zf.namelist()
+            if name.split("/", 1)[1].startswith("model/") or name.endswith("/sentencepiece.model")
+        }
 
 
 class _PackRequestHandler(http.server.SimpleHTTPRequestHandler):

@@ -62,7 +62,7 @@ def outputs(folder: Path) -> dict[str, str]:
 
 
 def leftovers(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob(".*") if p.is_file()]
+    return [p for p in folder.rglob(".*") if p.is_file() and p.name != ".polyglot-pipe-state.jsonl"]
 
 
 # --- -o DIR ---------------------------------------------------------------------------------

@@ -518,7 +518,7 @@ def test_what_is_installed_is_exactly_what_was_downloaded(packs_env, pack_server
 
     pack = install_from_url(pack_server.url + archive.name, sha256=sha256_of(archive))
     assert pack.sha256 == sha256_of(archive)
-    assert (pack.path / "model" / "model.bin").read_bytes() == payload
+    assert (pack.path / "payload.bin").read_bytes() == payload
     assert leftovers(packs_env) == []
 
 

@@ -7,7 +7,9 @@ the rest load only when a command needs them, so `--help` answers at once.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from polyglot_pipe.cli import memory as memory_cli
@@ -67,12 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, or - for stdin")
     parser.add_argument(
-        "-o", "--output", metavar="PATH",
-        help="write here instead of stdout: a FILE gets everything; an existing folder, or a path ending "
-        "in /, gets one output per input (its path mirrored, extension replaced), each written "
-        "atomically; outputs newer than their input are skipped on re-runs",
+        "-o", "--output", metavar="FILE",
+        help="write everything into this one file instead of stdout (atomically; never over an input). "
+        "A folder here (an existing one, or a path ending in /) is deprecated: use --output-dir",
     )
-    parser.add_argument("--force", action="store_true", help="with -o DIR: redo outputs that are up to date")
+    parser.add_argument(
+        "--output-dir", metavar="DIR",
+        help="one output per input (its path mirrored, extension replaced), each written atomically; "
+        "re-runs skip outputs made from the same input with the same run signature (packs, options)",
+    )
+    parser.add_argument("--force", action="store_true", help="with --output-dir: redo outputs that are up to date")
     parser.add_argument(
         "--input-format", choices=["auto", "text", "html", "lines", "jsonl"], default="auto",
         help="auto (default): text, but .html/.htm files and inputs that start like a page are read as html; "
@@ -122,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _print_version(args.verbose, args.version_packs_dir)
     if args.command is None:
         parser.error("a command is required (run, packs, review, show, memory)")
+    _safe_streams()
+    previous = _stop_on_sigterm()
     try:
         return args.func(args)
     except PolyglotError as exc:  # anything the library refuses on purpose: one line, no traceback
@@ -130,8 +138,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 0
+    except PolyglotError as exc:  # the commands catch their own; this is the net under them: one line, never a traceback
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so outputs in progress are abandoned and workers stopped."""
+
+
+def _stop_on_sigterm():
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise _Terminated()
+
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _safe_streams() -> None:
+    """A lone surrogate (a non-UTF-8 file name, say) printed comes out as its escape, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass  # a replaced stream (pytest's capture, a StringIO)
 
 
 def _print_version(verbose: bool, packs_dir: str | None) -> int:

@@ -26,8 +26,14 @@ def _memory(args: argparse.Namespace):
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    with _memory(args) as memory:
-        stats = memory.stats()
+    from polyglot_pipe.errors import MemoryStoreError
+
+    try:
+        with _memory(args) as memory:
+            stats = memory.stats()
+    except MemoryStoreError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
     print(f"memory: {stats.path}")
     print(f"entries: {stats.entries} ({stats.size_bytes / 1e6:.1f} MB on disk)")
     for pack, decoding, count in stats.by_pack:
@@ -37,9 +43,15 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_clear(args: argparse.Namespace) -> int:
-    with _memory(args) as memory:
-        removed = memory.clear(args.pack)
-        path = memory.path
+    from polyglot_pipe.errors import MemoryStoreError
+
+    try:
+        with _memory(args) as memory:
+            removed = memory.clear(args.pack)
+            path = memory.path
+    except MemoryStoreError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
     what = f" made by {args.pack}" if args.pack else ""
     print(f"{PROG}: removed {removed} translation(s){what} from {path}", file=sys.stderr)
     return 0

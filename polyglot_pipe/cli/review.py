@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -110,29 +111,41 @@ def _show_renderables(records: list[dict]):
             if table is not None:
                 yield table
             current_doc = record["doc"]
-            table = Table(title=Text(str(current_doc), style="bold"), box=box.SIMPLE_HEAD, expand=True,
+            table = Table(title=Text(terminal_safe(str(current_doc)), style="bold"), box=box.SIMPLE_HEAD, expand=True,
                           title_justify="left", show_lines=False)
             table.add_column("#", justify="right", style="dim", no_wrap=True, width=5)
             table.add_column("lang", no_wrap=True, width=9)
             table.add_column("original", ratio=1, overflow="fold")
             table.add_column("English", ratio=1, overflow="fold")
         status = record["status"]
-        label = Text(record["lang"], style="bold cyan")
+        label = Text(terminal_safe(record["lang"]), style="bold cyan")
         if status != "ok":
             style = {"no-pack": "yellow", "failed": "bold red"}.get(status, "dim")
-            label.append("\n" + status_label(status), style=style)
+            label.append("\n" + terminal_safe(status_label(status)), style=style)
         elif record.get("cached"):
             label.append("\nmemory", style="dim")
-        original = Text(record["original"])  # Text, not markup: input "[bold]" stays as written
+        original = Text(terminal_safe(record["original"]))  # Text, not markup: input "[bold]" stays as written
         if record.get("repairs"):
-            original.append("\nrepaired: " + ", ".join(map(str, record["repairs"])), style="dim italic")
+            original.append("\nrepaired: " + terminal_safe(", ".join(map(str, record["repairs"]))), style="dim italic")
         note = untranslated_note(record)
         if note is None:
-            english = Text(record.get("english") or "", style="dim" if record.get("method") == "source" else "")
+            english = Text(terminal_safe(record.get("english") or ""), style="dim" if record.get("method") == "source" else "")
         else:
-            english = Text(note, style="red" if status == "failed" else "italic yellow" if status == "no-pack" else "dim italic")
+            english = Text(terminal_safe(note), style="red" if status == "failed" else "italic yellow" if status == "no-pack" else "dim italic")
         table.add_row(Text(str(record["index"])), label, original, english)
     yield table
+
+
+# C0 and C1 controls but tab and line feed, DEL, and the bidirectional overrides and isolates:
+# from the text they would drive the terminal (colours, cursor moves, titles, hidden or reversed text).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character that would act on a terminal shown as its escape (``\\x1b``), not sent."""
+    if not _CONTROLS.search(text):
+        return text
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
 
 
 def _split(value: str | None) -> set[str] | None:

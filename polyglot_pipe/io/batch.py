@@ -1,18 +1,28 @@
 """`polyglot-pipe run`: inputs -> Pipeline -> records -> outputs, with honest messages on stderr.
 
 Outputs:
-- no ``-o``: everything to stdout;
-- ``-o FILE``: everything into one file, written atomically;
-- ``-o DIR`` (an existing folder, or a path ending in "/"): one output per input,
-  mirroring the input's path relative to the folder given (a file given by name
-  lands at the top), its extension replaced by the format's (``a/page.txt`` ->
-  ``DIR/a/page.jsonl``; when two inputs would share a name, both keep their own
-  extension too: ``page.txt.jsonl``, ``page.md.jsonl``).
+- neither ``-o`` nor ``--output-dir``: everything to stdout;
+- ``-o FILE``: everything into one file, written atomically; never one of the inputs;
+- ``--output-dir DIR``: one output per input, mirroring the input's path relative
+  to the folder given (a file given by name lands at the top), its extension
+  replaced by the format's (``a/page.txt`` -> ``DIR/a/page.jsonl``; when two inputs
+  would share a name, both keep their own extension too: ``page.txt.jsonl``,
+  ``page.md.jsonl``; a name too long for the file system is cut and given a short
+  hash).  ``-o DIR/`` (a trailing slash, or an existing folder) still means
+  ``--output-dir DIR``, with a one-line deprecation warning.
 
 Every output is written to a temporary file beside it and renamed into place
-when complete, so an output that exists is complete, and one that is newer than
-its input is up to date: a re-run skips it (``--force`` redoes it).  Temporary
-files of a killed run are removed by the next run into the same folder.
+when complete, so an output that exists is complete.  "Up to date" means the same
+input *and* the same run signature (polyglot_pipe.provenance: version, packs,
+decoding and label settings): with ``--output-dir``, the folder holds a small journal,
+``.polyglot-pipe-state.jsonl`` (a line appended as each output is renamed into place;
+compacted atomically), that records for each output the input it came from
+(absolute path, size, modification time in ns) and the digest of the signature
+that made it.  A re-run skips the outputs whose record
+matches (``--force`` redoes them), redoes the others, and removes an output of
+this format that it recorded for an input which now has another output name
+(``c.jsonl`` once ``c.md`` appears beside ``c.txt``).  Temporary files of a killed
+run (``-o FILE`` or ``--output-dir``) are removed by the next run.
 
 Input formats: ``auto`` (the default: ``text``, but a file named .html/.htm or
 starting like a page is read as ``html``), ``text`` (a file is a document),
@@ -24,6 +34,7 @@ its ``fragments`` added).  Lines and records are streamed, never read whole.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -32,6 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from polyglot_pipe.errors import OptionError
 from polyglot_pipe.io.sources import Source, SourceError, iter_sources
 from polyglot_pipe.io.writers import Summary, get_writer
 from polyglot_pipe.io.writers.jsonl import dumps
@@ -46,6 +58,9 @@ PROG = "polyglot-pipe"
 EXTENSIONS = {"jsonl": ".jsonl", "html": ".html", "md": ".md", "tsv": ".tsv", "html-page": ".html"}
 #: --input-format -> Pipeline(html=...): auto-detect pages, never, always
 _HTML_OPTION = {"auto": None, "text": False, "html": True, "lines": False, "jsonl": None}
+STATE_FILE = ".polyglot-pipe-state.jsonl"
+#: bytes a file name may take (NAME_MAX on Linux and macOS)
+_NAME_MAX = 255
 
 
 def _say(message: str) -> None:
@@ -75,6 +90,7 @@ class _Sink:
     _pages: dict = field(default_factory=dict)  # html-page: doc id -> its stages.html.Page
     written: bool = False
     signature: dict | None = None  # given to the output's first fragment record as "run"
+    error: str | None = None  # why this output could not be written (its input is reported, the run goes on)
 
     def _open(self):
         if self._file is None:
@@ -90,6 +106,20 @@ class _Sink:
         """Fragment records of one document; ``line`` replaces them in the output (JSONL input)."""
         if page is not None and self.format == "html-page" and records:
             self._pages[records[0]["doc"]] = page
+        if self.error is not None:
+            return
+        try:
+            self._add(records, line)
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        if self.path is None:
+            raise exc
+        self.error = f"cannot write {self.path} ({exc.strerror or exc})"
+        self.abandon()
+
+    def _add(self, records: list[dict], line: dict | None) -> None:
         for record in records:
             self.summary.add_record(record)
         if records and self.signature is not None and not self.written:
@@ -106,10 +136,18 @@ class _Sink:
         else:
             self._held.extend(records)
 
-    def finish(self) -> None:
-        """Complete the output: write what was held, then rename into place."""
-        if not self.written and not self.always:
-            return  # nothing for this input (it failed): no output, so the next run tries again
+    def finish(self) -> bool:
+        """Complete the output: write what was held, then rename into place; False when none was written."""
+        if self.error is not None or (not self.written and not self.always):
+            return False  # nothing for this input (it failed): no output, so the next run tries again
+        try:
+            self._finish()
+        except OSError as exc:
+            self._fail(exc)
+            return False
+        return True
+
+    def _finish(self) -> None:
         out = self._open()
         if self.format == "html-page":
             get_writer(self.format)(self._held, out, self.summary, pages=self._pages)
@@ -126,8 +164,13 @@ class _Sink:
 
     def abandon(self) -> None:
         if self._atomic is not None:
-            self._atomic.abandon()
+            try:
+                self._atomic.abandon()
+            except OSError:
+                pass
             self._file = self._atomic = None
+        if self in self.live:
+            self.live.remove(self)
 
 
 def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
@@ -140,10 +183,22 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
     if args.format == "html-page" and input_format == "lines":
         _say("--format html-page writes one page per input document: not with --input-format lines")
         return 2
-    out_dir = _output_dir(args.output)
-    if out_dir is not None and "-" in args.inputs:
-        _say("-o DIR writes one output per input file; stdin (-) has no name: use -o FILE or stdout")
+    try:
+        out_dir, out_file = _outputs(args)
+        check_run_options(args)
+        langs = parse_langs(args.langs)
+    except (OptionError, ValueError) as exc:
+        _say(str(exc))
         return 2
+    if out_dir is not None and "-" in args.inputs:
+        _say("--output-dir writes one output per input file; stdin (-) has no name: use -o FILE or stdout")
+        return 2
+    if out_file is not None:
+        refused = _refuse_overwriting_an_input(out_file, args.inputs)
+        if refused:
+            _say(refused)
+            return 2
+        remove_dead_leftovers(out_file.parent, name=out_file.name, recursive=False)
 
     errors: list[str] = []
     failures: dict[str, str] = {}
@@ -156,20 +211,13 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
         failures[doc_id] = message
         _say(message)
 
-    jobs, skipped = _plan(args, out_dir, errors)
+    jobs = _plan(args, out_dir, out_file, errors)
     if args.format == "html-page" and out_dir is None and len(jobs) > 1:
-        _say(f"--format html-page writes one page per input, and {len(jobs)} inputs were given: use -o DIR/")
+        _say(f"--format html-page writes one page per input, and {len(jobs)} inputs were given: use --output-dir DIR")
         return 2
     for message in errors:
         _say(message)
-    if skipped and not args.quiet:
-        _say(f"skipped {skipped} input(s) whose output is up to date (--force redoes them)")
 
-    try:
-        langs = parse_langs(args.langs)
-    except ValueError as exc:
-        _say(str(exc))
-        return 2
     pipeline = make_pipeline(
         target=args.target,
         packs_dir=args.packs_dir,
@@ -184,17 +232,29 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
         **({} if _HTML_OPTION.get(input_format) is None else {"html": _HTML_OPTION[input_format]}),
         **({"on_missing_pack": _pack_installer(args)} if getattr(args, "install_missing", False) else {}),
     )
-    signature = pipeline.signature() if hasattr(pipeline, "signature") else None
+    try:
+        signature = pipeline.signature() if hasattr(pipeline, "signature") else None
+        state = None
+        if out_dir is not None:
+            state = _State(out_dir, signature)
+            jobs, skipped = state.plan(jobs, args.format, force=getattr(args, "force", False))
+            if skipped and not args.quiet:
+                _say(f"skipped {skipped} input(s) whose output is up to date (--force redoes them)")
+        return _execute(args, pipeline, jobs, input_format, signature, state, out_file, errors, failures, report)
+    finally:
+        if hasattr(pipeline, "close"):
+            pipeline.close()
+
+
+def _execute(args, pipeline, jobs, input_format, signature, state, out_file, errors, failures, report) -> int:
     summary = Summary(target=args.target, signature=signature)
     live: list[_Sink] = []
     shared = None
-    if out_dir is None:
-        shared = _Sink(
-            Path(args.output) if args.output else None, args.format, summary, live, always=True, signature=signature
-        )
+    if state is None:
+        shared = _Sink(out_file, args.format, summary, live, always=True, signature=signature)
 
     # What was sent to the pipeline, in order: (doc id, sink, JSONL record) per document,
-    # and (None, sink, None) where an input ends, so its output completes then.
+    # and (None, sink, job) where an input ends, so its output completes then.
     sent: deque = deque()
     progress = ProgressBar("inputs", len(jobs), enabled=not args.quiet, documents=0)
     documents = 0
@@ -208,7 +268,7 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
                 sent.append((doc_id, sink, record))
                 if data is not None:
                     yield doc_id, data
-            sent.append((None, sink, None))
+            sent.append((None, sink, job))
 
     def settle(until: str | None) -> None:
         """Write out what the pipeline dropped (failed documents) and complete finished inputs."""
@@ -219,7 +279,10 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
             sent.popleft()
             if doc_id is None:
                 if sink is not shared:
-                    sink.finish()
+                    if sink.finish():
+                        state.done(record)
+                    elif sink.error is not None:
+                        report(record.source.id, OSError(sink.error))
                     _merge(summary, sink.summary)
                 progress.advance(1, documents=documents)
             elif record is not None:  # a JSONL record that could not be processed: kept, with the reason
@@ -236,20 +299,73 @@ def run(args: argparse.Namespace, make_pipeline=Pipeline) -> int:
             settle(until=None)
             if shared is not None:
                 shared.finish()
+    except OSError as exc:  # the one shared output (or stdout) cannot be written: nothing more can be done
+        for sink in list(live):
+            sink.abandon()
+        _say(f"cannot write {out_file or 'stdout'} ({exc.strerror or exc})")
+        return 1
     except BaseException:
         for sink in list(live):
             sink.abandon()
         raise
     finally:
-        if hasattr(pipeline, "close"):
-            pipeline.close()
+        if state is not None:
+            state.save()
 
     for lang, command in summary.missing_packs().items():
         _say(f"no {lang}->{args.target} pack installed ({summary.no_pack[lang]} fragments left untranslated): {command}")
     summary.failed_inputs = len(errors)
     if not args.quiet:
         _say(summary.line().removeprefix(f"{PROG}: "))
-    return 1 if errors else 0
+    if summary.failed and not summary.translated:
+        _say(f"every translation failed ({summary.failed} fragments); see the \"error\" field of the records")
+    return 1 if errors or summary.failed else 0
+
+
+def check_run_options(args: argparse.Namespace) -> None:
+    """Options checked before any work: one OptionError naming the bad value (the CLI exits 2)."""
+    from polyglot_pipe.stages.translate import check_translate_options
+
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        raise OptionError(f"--workers {args.workers}: must be at least 1")
+    if getattr(args, "chunk_size", 64) < 1:
+        raise OptionError(f"--chunk-size {args.chunk_size}: must be at least 1")
+    if not args.no_translate:
+        check_translate_options(device=args.device, beam_size=args.beam_size, threads=args.threads)
+
+
+def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """(output folder, output file): ``--output-dir DIR`` is the folder; ``-o`` is a file.
+
+    ``-o DIR/`` (a trailing slash, or an existing folder) is still read as the folder, with a warning.
+    """
+    output, output_dir = args.output, getattr(args, "output_dir", None)
+    if output and output_dir:
+        raise OptionError(f"-o {output} and --output-dir {output_dir}: give one (-o FILE, or --output-dir DIR)")
+    if output_dir:
+        if Path(output_dir).exists() and not Path(output_dir).is_dir():
+            raise OptionError(f"--output-dir {output_dir}: exists and is not a folder")
+        return Path(output_dir), None
+    if not output or output == "-":
+        return None, None
+    if Path(output).is_dir() or output.endswith(("/", os.sep)):
+        _say(f"-o {output}: a folder given to -o is deprecated; write --output-dir {output.rstrip('/' + os.sep) or output}")
+        return Path(output), None
+    return None, Path(output)
+
+
+def _refuse_overwriting_an_input(out_file: Path, inputs: list[str]) -> str | None:
+    for name in inputs:
+        if name != "-" and _same_file(Path(name), out_file):
+            return f"-o {out_file}: that is the input {name}; refusing to write over it (choose another output)"
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
 
 
 def parse_langs(value: str | None) -> list[str] | None:
@@ -292,29 +408,22 @@ def _pack_installer(args: argparse.Namespace):
     return install
 
 
-def _output_dir(output: str | None) -> Path | None:
-    """The rule: -o names a folder when it is an existing folder or ends with a slash."""
-    if not output:
-        return None
-    if Path(output).is_dir() or output.endswith(("/", os.sep)):
-        return Path(output)
-    return None
-
-
-def _plan(args, out_dir: Path | None, errors: list[str]) -> tuple[list[_Job], int]:
-    """Every input, with its output when writing to a folder; up-to-date ones are left out and counted."""
+def _plan(args, out_dir: Path | None, out_file: Path | None, errors: list[str]) -> list[_Job]:
+    """Every input, with its output when writing to a folder (up-to-date ones are left for ``_State.plan``)."""
     jobs: list[_Job] = []
     for name in args.inputs:
         root = Path(name) if name != "-" and Path(name).is_dir() else None
         for source in iter_sources([name], errors):
             if out_dir is not None and _is_within(source.path, out_dir):
                 continue  # our own outputs, when the folder is inside an input folder
+            if out_file is not None and root is not None and _same_file(source.path, out_file):
+                continue  # our own output, inside an input folder
             if out_dir is None:
                 jobs.append(_Job(source))  # everything goes to the one shared output
             else:
                 jobs.append(_Job(source, source.path.relative_to(root) if root else Path(source.path.name)))
     if out_dir is None:
-        return jobs, 0
+        return jobs
 
     remove_dead_leftovers(out_dir)
     ext = EXTENSIONS[args.format]
@@ -322,28 +431,153 @@ def _plan(args, out_dir: Path | None, errors: list[str]) -> tuple[list[_Job], in
     for job in jobs:
         names[job.out.with_suffix(ext)] = names.get(job.out.with_suffix(ext), 0) + 1
     planned: list[_Job] = []
-    skipped = 0
     taken: set[Path] = set()
     for job in jobs:
         short = job.out.with_suffix(ext)
-        out = out_dir / (short if names[short] == 1 else job.out.with_name(job.out.name + ext))
-        if out in taken or out.resolve() == job.source.path.resolve():
+        out = out_dir / _fit_name(short if names[short] == 1 else job.out.with_name(job.out.name + ext))
+        if out in taken or _same_file(out, job.source.path):
             errors.append(f"{job.source.id}: its output {out} would overwrite another file of this run; skipped")
             continue
         taken.add(out)
-        if not getattr(args, "force", False) and _up_to_date(out, job.source.path):
-            skipped += 1
-            continue
         planned.append(_Job(job.source, out))
-    return planned, skipped
+    return planned
 
 
-def _up_to_date(out: Path, source: Path) -> bool:
-    """Outputs appear only by rename when complete, so existing and newer than the input is enough."""
-    try:
-        return out.stat().st_mtime_ns >= source.stat().st_mtime_ns
-    except OSError:
-        return False
+def _fit_name(path: Path) -> Path:
+    """``path`` with a name the file system accepts: one too long is cut, with a hash of the whole kept."""
+    name = os.fsencode(path.name)
+    if len(name) <= _NAME_MAX:
+        return path
+    ext = os.fsencode(path.suffix) if len(os.fsencode(path.suffix)) < 16 else b""
+    tag = b"~" + hashlib.sha256(name).hexdigest()[:12].encode()
+    stem = name[: _NAME_MAX - len(tag) - len(ext)]
+    while stem:  # don't cut a UTF-8 character in half
+        try:
+            stem.decode("utf-8")
+            break
+        except UnicodeDecodeError as exc:
+            if exc.start < len(stem) - 4:
+                break  # not UTF-8 anyway (a non-UTF-8 name): bytes are fine
+            stem = stem[:-1]
+    return path.with_name(os.fsdecode(stem + tag + ext))
+
+
+class _State:
+    """What ``--output-dir`` knows of its outputs: ``DIR/.polyglot-pipe-state.jsonl``, a journal.
+
+    One line per output completed: ``{"output": path relative to DIR, "input": absolute
+    path, "size": bytes, "mtime_ns": int, "signature": signature digest}`` (or
+    ``{"output": ..., "removed": true}``), appended once the output has been renamed
+    into place; the last line for an output wins, and a torn last line (a run killed
+    while appending) is ignored.  An output is up to date when it exists and its entry
+    matches the input's size and mtime and this run's signature.  So a killed run
+    loses no finished output's record, and an output without one is redone, never
+    wrongly skipped.  The journal is compacted (rewritten atomically) when it has
+    grown to twice the outputs it describes.
+    """
+
+    def __init__(self, folder: Path, signature: dict | None):
+        from polyglot_pipe.provenance import signature_digest
+
+        self.folder = folder
+        self.path = folder / STATE_FILE
+        self.digest = signature_digest(signature) if signature else None
+        self.entries, self._lines = self._load()
+        self._journal = None
+
+    def _load(self) -> tuple[dict[str, dict], int]:
+        entries: dict[str, dict] = {}
+        lines = 0
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as journal:
+                for line in journal:
+                    lines += 1
+                    try:
+                        entry = json.loads(line)
+                        key = entry["output"]
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a torn line, or not ours
+                    if entry.get("removed"):
+                        entries.pop(key, None)
+                    else:
+                        entries[key] = entry
+        except OSError:
+            pass  # none yet: everything is done, and recorded
+        return entries, lines
+
+    def _key(self, out: Path) -> str:
+        return str(out.relative_to(self.folder))
+
+    def _entry(self, out: Path, source: Path) -> dict | None:
+        try:
+            stat = source.stat()
+        except OSError:
+            return None
+        return {"output": self._key(out), "input": str(source.absolute()), "size": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns, "signature": self.digest}
+
+    def plan(self, jobs: list[_Job], fmt: str, force: bool) -> tuple[list[_Job], int]:
+        """The jobs to do (the others are up to date); removes this format's stale outputs of these inputs."""
+        todo: list[_Job] = []
+        skipped = 0
+        planned = {self._key(job.out) for job in jobs}
+        inputs = {str(job.source.path.absolute()) for job in jobs}
+        ext = EXTENSIONS[fmt]
+        for key, entry in list(self.entries.items()):
+            if key not in planned and entry.get("input") in inputs and key.endswith(ext):
+                try:
+                    (self.folder / key).unlink(missing_ok=True)  # this input's output has another name now
+                except OSError:
+                    continue
+                self._append({"output": key, "removed": True})
+                del self.entries[key]
+        for job in jobs:
+            entry = self.entries.get(self._key(job.out))
+            if (
+                not force and self.digest and entry is not None and job.out.is_file()
+                and entry == self._entry(job.out, job.source.path)
+            ):
+                skipped += 1
+            else:
+                todo.append(job)
+        return todo, skipped
+
+    def done(self, job: _Job) -> None:
+        entry = self._entry(job.out, job.source.path)
+        if entry is not None and self.digest:
+            self.entries[entry["output"]] = entry
+            self._append(entry)
+
+    def _append(self, entry: dict) -> None:
+        try:
+            if self._journal is None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._journal = open(self.path, "a", encoding="utf-8")
+            # ensure_ascii: a non-UTF-8 file name (lone surrogates) is written as escapes, read back the same
+            self._journal.write(json.dumps(entry) + "\n")
+            self._journal.flush()
+            self._lines += 1
+        except OSError as exc:
+            _say(f"{self.path}: cannot record which outputs are up to date ({exc.strerror or exc})")
+
+    def save(self) -> None:
+        """Close the journal; compact it when it holds many more lines than outputs."""
+        if self._journal is not None:
+            try:
+                self._journal.close()
+            except OSError:
+                pass
+            self._journal = None
+        if self._lines <= 2 * len(self.entries) + 16:
+            return
+        entries, _ = self._load()  # another run may have added lines meanwhile
+        try:
+            with atomic_write(self.path, fsync=False) as out:
+                for entry in entries.values():
+                    out.write(json.dumps(entry) + "\n")
+        except OSError:
+            pass  # the journal stays as it was: still right, only longer
+        self._lines = len(entries)
 
 
 def _is_within(path: Path | None, folder: Path) -> bool:
@@ -399,6 +633,8 @@ def _parse_record(line: bytes, field_name: str) -> tuple[dict, str | None]:
         record = json.loads(line)
     except ValueError as exc:
         return {"input": line.decode("utf-8", "replace")}, f"not a JSON record ({exc})"
+    except RecursionError:
+        return {"input": line[:200].decode("utf-8", "replace") + "..."}, "a JSON record nested too deep to read"
     if not isinstance(record, dict):
         return {"input": record}, "not a JSON object"
     if field_name not in record:

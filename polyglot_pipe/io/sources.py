@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,8 +42,12 @@ def iter_sources(inputs: list[str], errors: list[str]) -> Iterator[Source]:
         path = Path(name)
         if path.is_dir():
             found = skipped = 0
-            for file in _walk(path):
+            for file in _walk(path, errors):
                 try:
+                    mode = os.stat(file).st_mode
+                    if not stat.S_ISREG(mode):  # a FIFO or a device would block, or never end: never opened
+                        print(f"polyglot-pipe: {file}: skipped ({_kind(mode)}, not a regular file)", file=sys.stderr)
+                        continue
                     with open(file, "rb") as fh:
                         head = fh.read(4096)
                 except OSError as exc:
@@ -65,9 +70,22 @@ def iter_sources(inputs: list[str], errors: list[str]) -> Iterator[Source]:
             errors.append(f"{path}: no such file or folder")
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
+def _walk(root: Path, errors: list[str]) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:  # a sub-folder we may not list: said, and the run exits 1
+        errors.append(f"{exc.filename}: cannot read this folder ({exc.strerror or exc})")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in sorted(filenames):
             if not filename.startswith("."):
                 yield Path(dirpath) / filename
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"

@@ -34,6 +34,7 @@ __all__ = [
     "install_pack_file",
     "install_command",
     "read_pack",
+    "check_pack_folder",
     "unreadable_packs",
     "parse_pair",
     "remove_packs",
@@ -93,24 +94,60 @@ def argos_setting(key: str) -> str | None:
 
 
 def read_pack(path: Path) -> Pack:
-    """The pack installed in folder ``path``."""
+    """The pack installed in folder ``path``; PackError names the field when metadata.json is not what a pack has."""
     try:
         metadata = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise PackError(f"{path}: unreadable metadata.json ({exc})") from None
+    if not isinstance(metadata, dict):
+        raise PackError(f"{path}: metadata.json holds a JSON {type(metadata).__name__}, not an object")
+    for key in ("from_code", "to_code"):
+        if key not in metadata:
+            raise PackError(f"{path}: metadata.json lacks '{key}'")
+        if not isinstance(metadata[key], str) or not _META_CODE.match(metadata[key]):
+            raise PackError(f"{path}: metadata.json has {key} {metadata[key]!r}, not a language code")
+    for key in ("from_name", "to_name", "type", "target_prefix"):
+        if metadata.get(key) is not None and not isinstance(metadata[key], str):
+            raise PackError(f"{path}: metadata.json has {key} {metadata[key]!r}, not text")
+    version = metadata.get("package_version", "0")
+    if isinstance(version, bool) or not isinstance(version, (str, int, float)):
+        raise PackError(f"{path}: metadata.json has package_version {version!r}, not a version")
+    return Pack(
+        from_code=metadata["from_code"],
+        to_code=metadata["to_code"],
+        version=str(version),
+        path=path,
+        from_name=metadata.get("from_name") or "",
+        to_name=metadata.get("to_name") or "",
+        sha256=_read_sha256(path),
+        metadata=metadata,
+    )
+
+
+def check_pack_folder(path: Path) -> Pack:
+    """The pack in ``path``, checked whole as a run would use it: metadata.json's fields and types,
+    the CTranslate2 model loads, the SentencePiece model loads; PackError says what is wrong."""
+    pack = read_pack(path)
+    if pack.metadata.get("type", "translate") != "translate":
+        return pack  # another kind of Argos package (a sentence splitter): not ours to load
+    model, spm = path / "model", path / "sentencepiece.model"
+    if not (model / "model.bin").is_file():
+        raise PackError(f"{path.name}: no model/model.bin (a {pack.from_code}->{pack.to_code} pack without its model)")
+    if not spm.is_file():
+        raise PackError(f"{path.name}: no sentencepiece.model (only SentencePiece packs are supported)")
     try:
-        return Pack(
-            from_code=metadata["from_code"],
-            to_code=metadata["to_code"],
-            version=str(metadata.get("package_version", "0")),
-            path=path,
-            from_name=metadata.get("from_name", ""),
-            to_name=metadata.get("to_name", ""),
-            sha256=_read_sha256(path),
-            metadata=metadata,
-        )
-    except KeyError as exc:
-        raise PackError(f"{path}: metadata.json lacks {exc}") from None
+        import ctranslate2
+
+        ctranslate2.Translator(str(model), device="cpu", compute_type="auto", inter_threads=1, intra_threads=1)
+    except Exception as exc:  # CTranslate2 raises RuntimeError and ValueError for files it cannot read
+        raise PackError(f"{path.name}: its CTranslate2 model does not load ({exc})") from None
+    try:
+        import sentencepiece
+
+        sentencepiece.SentencePieceProcessor(model_file=str(spm))
+    except Exception as exc:
+        raise PackError(f"{path.name}: its sentencepiece.model does not load ({exc})") from None
+    return pack
 
 
 def installed_packs(directory: str | os.PathLike | None = None) -> list[Pack]:
@@ -179,7 +216,10 @@ def install_pack_file(archive: str | os.PathLike, directory: str | os.PathLike |
         try:
             zf.extractall(staging)
             (staging / top / ".sha256").write_text(digest + "\n", encoding="ascii")
-            pack = read_pack(staging / top)
+            try:  # checked whole before it replaces anything
+                pack = check_pack_folder(staging / top)
+            except PackError as exc:
+                raise PackError(f"{archive}: {str(exc).replace(str(staging / top), top)}; nothing installed") from None
             target = root / top
             replaced = staging / ".replaced"
             if target.exists():  # set the old copy aside, so the swap is two renames
@@ -215,6 +255,11 @@ def _open_archive(archive: Path) -> zipfile.ZipFile:
     except Exception as exc:
         raise PackError(f"{archive}: damaged zip archive ({exc or type(exc).__name__})") from None
     try:
+        _check_sizes(archive, zf)
+    except PackError:
+        zf.close()
+        raise
+    try:
         bad = zf.testzip()
     except Exception as exc:
         zf.close()
@@ -225,12 +270,37 @@ def _open_archive(archive: Path) -> zipfile.ZipFile:
     return zf
 
 
+#: Limits on what an archive may unpack to, checked from its directory before anything is read:
+#: the largest Argos packs unpack to about 400 MB; their model.bin barely compresses (ratio ~1.1),
+#: so a ratio of 50 over more than 16 MB is a zip bomb, not a pack.
+MAX_UNPACKED_BYTES = 4 << 30
+MAX_MEMBERS = 10_000
+MAX_RATIO = 50
+RATIO_FROM_BYTES = 16 << 20
+
+
+def _check_sizes(archive: Path, zf: zipfile.ZipFile) -> None:
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise PackError(f"{archive}: {len(infos)} files inside; a pack has a handful (limit {MAX_MEMBERS})")
+    unpacked = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise PackError(f"{archive}: would unpack to {unpacked / 1e9:.1f} GB (limit {MAX_UNPACKED_BYTES / 1e9:.1f} GB); not unpacking")
+    if unpacked > RATIO_FROM_BYTES and unpacked > MAX_RATIO * max(packed, 1):
+        raise PackError(
+            f"{archive}: would unpack {packed} bytes to {unpacked} ({unpacked // max(packed, 1)}x; limit {MAX_RATIO}x): "
+            "a zip bomb, not a pack; not unpacking"
+        )
+
+
 def install_command(from_code: str, to_code: str = "en") -> str:
     """What a user types to get a missing pack."""
     return f"polyglot-pipe packs install {from_code}" + ("" if to_code == "en" else f" --to {to_code}")
 
 
 _CODE = re.compile(r"^[A-Za-z]{2,3}$")
+_META_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")  # as metadata.json may write them ("zh-Hant")
 _PAIR = re.compile(r"^([A-Za-z]{2,3})(?:->|[-_>])([A-Za-z]{2,3})$")
 
 
@@ -266,6 +336,9 @@ def remove_packs(spec: str, directory: str | os.PathLike | None = None) -> list[
     if not folder.is_dir():
         return []
     matches = [p for p in installed if p.path.resolve() == folder.resolve()]
+    if not matches and folder.resolve().parent == root.resolve() and (folder / "metadata.json").exists():
+        # a broken pack (unreadable metadata): ``packs list`` names it, and it can be removed by its folder
+        matches = [Pack(from_code="?", to_code="?", version="?", path=folder)]
     if not matches:
         raise PackError(f"{spec}: not a pack installed in {root}; not removing it")
     return _remove(matches)

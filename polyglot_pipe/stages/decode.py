@@ -89,7 +89,9 @@ def looks_binary(head: bytes) -> bool:
         return True
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
         return False  # a BOM: UTF-16/32 text has NUL bytes and is still text
-    return b"\x00" in head
+    if b"\x00" not in head:
+        return False
+    return bomless_unicode(head) is None  # UTF-16/32 without a BOM is text, as decode_bytes reads it
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,18 +145,35 @@ def _decode_with(data: bytes, encoding: str, confidence: float) -> Decoded:
 
 
 def _bomless_utf16(data: bytes) -> Decoded | None:
-    """UTF-16 without a BOM shows as NULs in every other byte of ASCII-heavy text."""
-    if len(data) < 16 or len(data) % 2:
+    """UTF-16 (or UTF-32) without a BOM shows as NULs in every other (or three in four) byte of ASCII-heavy text."""
+    return bomless_unicode(data, prefix=False)
+
+
+def bomless_unicode(data: bytes, *, prefix: bool = True) -> Decoded | None:
+    """``data`` read as BOM-less UTF-32 or UTF-16 when its NULs say so and it decodes to printable text, else None.
+
+    ``prefix``: ``data`` is the start of a longer file (the sources' sniffing), so a
+    character cut at its end is no reason to refuse it.
+    """
+    if len(data) < 16:
         return None
-    even, odd = data[0::2], data[1::2]
-    for encoding, zeros in (("utf-16-le", odd), ("utf-16-be", even)):
-        if zeros.count(0) > 0.3 * len(zeros):
+    for encoding, unit, zeros_at in (
+        ("utf-32-le", 4, (1, 2, 3)), ("utf-32-be", 4, (0, 1, 2)), ("utf-16-le", 2, (1,)), ("utf-16-be", 2, (0,)),
+    ):
+        body = data[: len(data) - len(data) % unit] if prefix else data
+        if len(body) % unit:
+            continue
+        lanes = [body[k::unit] for k in zeros_at]
+        if not all(lane.count(0) > 0.3 * len(lane) for lane in lanes):
+            continue
+        for cut in ((0, 2, 4) if prefix and unit == 2 else (0,)):  # a surrogate pair cut in half
             try:
-                text = data.decode(encoding)
+                text = body[: len(body) - cut].decode(encoding)
             except UnicodeDecodeError:
                 continue
             if all(c.isprintable() or c in "\t\n\r\f" for c in text):
                 return Decoded(text, encoding, 0.8)
+            break
     return None
 
 

@@ -21,6 +21,7 @@ Confidence is the posterior probability of the chosen language.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -80,6 +81,9 @@ class _Evidence:
     best: int = 0  # the candidate its own evidence prefers
     #: per candidate: no run of words gains more for it against ``best``, before any prior
     run_bounds: np.ndarray | None = None
+
+
+_LABEL_LOCK = threading.RLock()
 
 
 class LanguageIdentifier:
@@ -257,6 +261,13 @@ class LanguageIdentifier:
     # -- decision ---------------------------------------------------------------
 
     def __call__(self, doc: Document) -> Document:
+        # The n-gram model (one per process, shared by every identifier) keeps a word store
+        # that grows, and is cleared, as words are seen; so are this identifier's caches:
+        # threads label one at a time, or one could read rows another is rewriting.
+        with _LABEL_LOCK:
+            return self._label(doc)
+
+    def _label(self, doc: Document) -> Document:
         fragments = doc.fragments
         self._evidence_many((f.original, f.script) for f in fragments)
         evidence = [self.evidence(f.original, f.script) for f in fragments]

@@ -10,6 +10,7 @@ and gain what it lacks: one batched, deduplicated call per pack for a whole run.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from polyglot_pipe.errors import PackError
 from polyglot_pipe.model import Document, Fragment
 from polyglot_pipe.packs.store import Pack, find_pack
 
-__all__ = ["Translator", "LoadedPack", "NO_LANGUAGE"]
+__all__ = ["Translator", "LoadedPack", "NO_LANGUAGE", "check_translate_options"]
 
 #: Labels that mean "nothing to translate": the text is its own rendering.
 NO_LANGUAGE = "und"
@@ -135,6 +136,31 @@ class LoadedPack:
         return list(found)
 
 
+#: Most CTranslate2 threads asked for, per core: far more only slows down, and 100000 crashes
+#: CTranslate2 (a segfault creating the thread pool).
+MAX_THREADS_PER_CORE = 4
+#: Widest beam: Argos uses 4; beyond a few dozen, memory and time grow with no gain.
+MAX_BEAM_SIZE = 64
+
+
+def check_translate_options(*, device: str = "auto", beam_size: int = 4, threads: int = 0) -> None:
+    """Raise OptionError naming the value when the translation settings cannot work, before any work."""
+    from polyglot_pipe.errors import OptionError
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise OptionError(f"--device {device}: choose auto, cpu or cuda")
+    if not isinstance(beam_size, int) or not 1 <= beam_size <= MAX_BEAM_SIZE:
+        raise OptionError(f"--beam-size {beam_size}: must be between 1 and {MAX_BEAM_SIZE}")
+    most = MAX_THREADS_PER_CORE * (os.cpu_count() or 1)
+    if not isinstance(threads, int) or not 0 <= threads <= most:
+        raise OptionError(f"--threads {threads}: must be between 0 (automatic) and {most} ({MAX_THREADS_PER_CORE} per core)")
+    if device == "cuda":
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() < 1:
+            raise OptionError("--device cuda: no CUDA GPU is visible to CTranslate2 (use --device cpu or auto)")
+
+
 #: How sure a label must be before a missing pack for it is worth installing.
 INSTALL_CONFIDENCE = 0.9
 
@@ -168,6 +194,7 @@ class Translator:
         min_decoding_length: int = 0,
         on_missing_pack=None,
     ):
+        check_translate_options(device=device, beam_size=beam_size, threads=threads)
         self.target = target
         self.on_missing_pack = on_missing_pack
         self.packs_dir = packs_dir
@@ -181,9 +208,18 @@ class Translator:
         self.min_decoding_length = min_decoding_length
         self._run_cache: OrderedDict[tuple[str, str], tuple] = OrderedDict()
         self._loaded: dict[str, LoadedPack | Exception | None] = {}
+        self._lock = threading.RLock()
 
     def __call__(self, doc: Document) -> Document:
         return self.translate_documents([doc])[0]
+
+    def close(self) -> None:
+        """Unload the models and close the memory's database (both come back if used again)."""
+        with self._lock:
+            self._loaded.clear()
+            self._run_cache.clear()
+        if self.memory is not None and hasattr(self.memory, "close"):
+            self.memory.close()
 
     def pack_for(self, lang: str, may_install: bool = False) -> LoadedPack | Exception | None:
         """The loaded pack lang->target, None when none is installed, the error when it won't load."""
@@ -205,7 +241,13 @@ class Translator:
         return self._loaded[lang]
 
     def translate_documents(self, docs: Sequence[Document]) -> list[Document]:
-        """Translate every fragment that needs it, all documents together, one batch per pack."""
+        """Translate every fragment that needs it, all documents together, one batch per pack.
+
+        One call at a time (threads sharing a Translator share its models, caches and memory)."""
+        with self._lock:
+            return self._translate_documents(docs)
+
+    def _translate_documents(self, docs: Sequence[Document]) -> list[Document]:
         wanted: dict[str, dict[str, None]] = {}
         confident: set[str] = set()
         for doc in docs:
@@ -265,7 +307,7 @@ class Translator:
             else:
                 results[lang, text] = seen
         if self.memory is not None and todo:
-            hits = self.memory.get_many(loaded.pack, todo, self.decoding)
+            hits = self._memory_call("get_many", loaded.pack, todo, self.decoding) or {}
             for text, english in hits.items():
                 results[lang, text] = self._remember(lang, text, (english, method, "ok", None, True))
             todo = [t for t in todo if t not in hits]
@@ -286,8 +328,21 @@ class Translator:
         for text, english in zip(todo, translations):
             results[lang, text] = self._remember(lang, text, (english, method, "ok", None, False))
         if self.memory is not None:
-            self.memory.put_many(loaded.pack, list(zip(todo, translations)), self.decoding)
+            self._memory_call("put_many", loaded.pack, list(zip(todo, translations)), self.decoding)
         return results
+
+    def _memory_call(self, name: str, *args):
+        """A call to the memory; one it cannot serve (MemoryStoreError) is said once, and the run goes on without it."""
+        from polyglot_pipe.errors import MemoryStoreError
+
+        try:
+            return getattr(self.memory, name)(*args)
+        except MemoryStoreError as exc:
+            import sys
+
+            print(f"polyglot-pipe: {exc}; going on without the translation memory", file=sys.stderr)
+            self.memory = None
+            return None
 
     def _remember(self, lang: str, text: str, result: tuple) -> tuple:
         self._run_cache[lang, text] = result

@@ -5,6 +5,10 @@ The temporary name carries the writer's process id (``.NAME.pp<pid>-XXXX.part``)
 so a later run can tell a dead run's leftovers from a live run's and remove them
 (``remove_dead_leftovers``).  The name part is cut to fit the file system's limit,
 so a long output name never fails for its temporary's sake.
+
+Text is written as UTF-8 with ``errors="backslashreplace"``: a lone surrogate (from a
+non-UTF-8 file name, or from text a caller built) comes out as ``\\udce9`` rather than
+failing the whole output; valid text is unchanged.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class AtomicFile:
             name = os.fsencode(self.path.name)[:_NAME_BYTES].decode("utf-8", "ignore") or "out"
             fd, self._tmp = tempfile.mkstemp(prefix=f".{name}.pp{os.getpid()}-", suffix=TEMP_SUFFIX, dir=self.path.parent)
             os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are ordinary files
-            self.file = os.fdopen(fd, "wb") if self.binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            self.file = os.fdopen(fd, "wb") if self.binary else os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
         return self.file
 
     def commit(self) -> Path:
@@ -77,17 +81,33 @@ def atomic_write(path: str | os.PathLike, *, binary: bool = False, fsync: bool =
     target.commit()
 
 
-def remove_dead_leftovers(folder: str | os.PathLike) -> int:
-    """Delete the temporaries of writers that died (their process is gone); returns how many."""
+def remove_dead_leftovers(folder: str | os.PathLike, name: str | None = None, *, recursive: bool = True) -> int:
+    """Delete the temporaries of writers that died (their process is gone); returns how many.
+
+    ``name``: only those of the output called ``name`` (``-o FILE`` cleans beside FILE
+    without touching the rest of its folder); ``recursive=False``: this folder only.
+    """
     removed = 0
     if not Path(folder).is_dir():
         return removed
-    for dirpath, _dirnames, filenames in os.walk(folder):
-        for filename in filenames:
-            match = _TEMP_RE.match(filename)
-            if match and not _alive(int(match.group(1))):
-                Path(dirpath, filename).unlink(missing_ok=True)
-                removed += 1
+    prefix = None
+    if name is not None:
+        prefix = "." + (os.fsencode(name)[:_NAME_BYTES].decode("utf-8", "ignore") or "out") + ".pp"
+    try:
+        walk = os.walk(folder) if recursive else [(str(folder), [], os.listdir(folder))]
+        for dirpath, _dirnames, filenames in walk:
+            for filename in filenames:
+                if prefix is not None and not filename.startswith(prefix):
+                    continue
+                match = _TEMP_RE.match(filename)
+                if match and not _alive(int(match.group(1))):
+                    try:
+                        Path(dirpath, filename).unlink(missing_ok=True)
+                    except OSError:
+                        continue  # not ours to remove (a read-only folder): left as it is
+                    removed += 1
+    except OSError:
+        pass
     return removed
 
 

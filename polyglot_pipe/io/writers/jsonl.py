@@ -37,3 +37,5 @@ def read_jsonl(stream: TextIO) -> Iterator[dict]:
             yield json.loads(line)
         except json.JSONDecodeError as exc:
             raise ReviewError(f"line {number}: not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ReviewError(f"line {number}: JSON nested too deep to read") from None
