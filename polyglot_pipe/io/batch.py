@@ -49,7 +49,7 @@ from polyglot_pipe.io.writers import Summary, get_writer
 from polyglot_pipe.io.writers.jsonl import dumps
 from polyglot_pipe.pipeline import Pipeline
 from polyglot_pipe.stages.decode import NotTextError, looks_binary
-from polyglot_pipe.util.atomic import AtomicFile, remove_dead_leftovers
+from polyglot_pipe.util.atomic import AtomicFile, atomic_write, remove_dead_leftovers
 from polyglot_pipe.util.progress import ProgressBar
 
 __all__ = ["run"]
