@@ -44,7 +44,7 @@ def test_no_import_cycle():
 
 def test_layers_and_independent_stages():
     """pyproject.toml's import-linter contracts: cli > integrations > io > pipeline > ... > errors,
-    and decode, repair, segment and identify import none of each other."""
+    and repair, segment and identify import none of each other (decode still uses repair's scorer)."""
     pytest.importorskip("importlinter")
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, cwd=ROOT)
@@ -58,7 +58,8 @@ def test_every_error_class_is_a_polyglot_error():
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef) and any(
-                isinstance(base, ast.Name) and (base.id.endswith(("Error", "Exception"))) for base in node.bases
+                isinstance(base, ast.Name) and base.id.endswith(("Error", "Exception")) and base.id != "BaseException"
+                for base in node.bases  # a BaseException is control flow (as SIGTERM's in cli/main.py), not an error
             ):
                 defined.append((path.relative_to(ROOT).as_posix(), node.name))
     assert defined, "no error classes found: the scan is broken"
