@@ -315,6 +315,20 @@ def test_a_fifo_inside_an_input_folder_is_skipped_never_opened(tmp_path):
     assert named.returncode == 1 and "not a regular file" in err(named)
 
 
+def test_each_binary_file_skipped_in_a_folder_is_named(tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "sub").mkdir(parents=True)
+    (inputs / "a.txt").write_text("Hello world.", encoding="utf-8")
+    (inputs / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (inputs / "sub" / "core.bin").write_bytes(b"\0\1\2" * 100)
+    result = cli("run", inputs, "--output-dir", tmp_path / "out", "--no-translate", timeout=60)
+    no_traceback(result)
+    assert result.returncode == 0, err(result)
+    for name in ("logo.png", "sub/core.bin"):
+        assert err(result).count(f"{inputs / name}: skipped (a binary file, not text)") == 1
+    assert list(visible(tmp_path / "out")) == ["a.jsonl"]
+
+
 def _children(pid: int) -> set[int]:
     """Every process whose parent is ``pid`` (from /proc)."""
     found = set()

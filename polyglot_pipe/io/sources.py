@@ -41,7 +41,7 @@ def iter_sources(inputs: list[str], errors: list[str]) -> Iterator[Source]:
             continue
         path = Path(name)
         if path.is_dir():
-            found = skipped = 0
+            found = 0
             for file in _walk(path, errors):
                 try:
                     mode = os.stat(file).st_mode
@@ -53,13 +53,11 @@ def iter_sources(inputs: list[str], errors: list[str]) -> Iterator[Source]:
                 except OSError as exc:
                     errors.append(f"{file}: cannot read ({exc.strerror or exc})")
                     continue
-                if looks_binary(head):
-                    skipped += 1
+                if looks_binary(head):  # named, not only counted: a skip the user cannot see is a loss
+                    print(f"polyglot-pipe: {file}: skipped (a binary file, not text)", file=sys.stderr)
                     continue
                 found += 1
                 yield Source(str(file), file)
-            if skipped:
-                print(f"polyglot-pipe: {path}: skipped {skipped} binary file(s)", file=sys.stderr)
             if not found:
                 errors.append(f"{path}: no text files in this folder")
         elif path.is_file():
