@@ -3,7 +3,7 @@
 Order of trust: a byte-order mark; strict UTF-8 (legacy text almost never
 decodes as valid UTF-8 by accident); otherwise every legacy code page of the
 languages we serve, plus charset-normalizer's guess, is tried, and the one whose
-text reads most like a language (``repair.language_score``) wins.  Byte
+text reads most like a language (``langdata.letters.language_score``) wins.  Byte
 statistics alone go wrong on short inputs and between close relatives (cp1250
 and iso-8859-2, cp1251 and koi8-r); language evidence does not.
 
@@ -196,7 +196,7 @@ def _evidence(text: str) -> float:
     symbols, one- or two-letter words in a script other than the words on
     both sides (Italian "è" read as Cyrillic "и"), and unpaired guillemets.
     """
-    from polyglot_pipe.stages.repair import language_score
+    from polyglot_pipe.langdata.letters import language_score
 
     non_ascii = [c for c in text if ord(c) > 0x7F]
     if not non_ascii:
