@@ -39,7 +39,8 @@ def spearman(a, b):
 
 
 def main(tsv: str, archive: str = "language_packs/translate-ru_en-1_0.argosmodel") -> None:
-    pairs = [line.rstrip("\n").split("\t")[:2] for line in Path(tsv).read_text(encoding="utf-8").splitlines() if "\t" in line]
+    lines = Path(tsv).read_text(encoding="utf-8").splitlines()
+    pairs = [line.split("\t")[:2] for line in lines if "\t" in line]
     with tempfile.TemporaryDirectory() as tmp:
         loaded = LoadedPack.load(install_pack_file(archive, Path(tmp)), threads=1)
         scored = loaded.translate_scored([src for src, _ in pairs])
