@@ -545,3 +545,19 @@ def test_a_damaged_archive_installs_whole_or_not_at_all(packs_env, tmp_path, dat
     else:
         assert (pack.path / "metadata.json").is_file() and pack.sha256 == sha256_of(archive)
     assert leftovers(packs_env) == []
+
+
+@pytest.mark.skipif(not REAL_PACKS, reason="language_packs/*.argosmodel not built yet")
+def test_translate_scored_gives_the_rendering_and_a_mean_log_probability(tmp_path):
+    """The score is the mean log-probability per output token: negative, and the same text
+    as ``translate``; a long text split into pieces gets one token-weighted score."""
+    from polyglot_pipe.packs.store import install_pack_file
+    from polyglot_pipe.stages.translate import LoadedPack
+
+    archive = next(p for p in REAL_PACKS if "ru_en" in p.name)
+    loaded = LoadedPack.load(install_pack_file(archive, tmp_path / "packs"), threads=1)
+    texts = ["Файл не найден", "Привет, мир. " * 60]
+    scored = loaded.translate_scored(texts)
+    assert [text for text, _ in scored] == loaded.translate(texts)
+    for _, score in scored:
+        assert -50.0 < score < 0.0

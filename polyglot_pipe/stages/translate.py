@@ -74,7 +74,24 @@ class LoadedPack:
         max_decoding_length: int = 256,
         min_decoding_length: int = 0,
     ) -> list[str]:
-        """Translate unique texts in one batched call; the order of the result is the order of ``texts``.
+        """Translate unique texts in one batched call; the order of the result is the order of ``texts``."""
+        return [text for text, _ in self.translate_scored(
+            texts, beam_size=beam_size, max_batch_tokens=max_batch_tokens,
+            max_decoding_length=max_decoding_length, min_decoding_length=min_decoding_length,
+        )]
+
+    def translate_scored(
+        self,
+        texts: Sequence[str],
+        *,
+        beam_size: int = 4,
+        max_batch_tokens: int = 4096,
+        max_decoding_length: int = 256,
+        min_decoding_length: int = 0,
+    ) -> list[tuple[str, float]]:
+        """Like ``translate``, each rendering with the model's mean log-probability per
+        output token (token-weighted over the pieces of a long text); 0 is certain.
+
 
         Pieces are sorted by length so each batch holds similar lengths (little
         padding) and batches are cut by tokens, not sentences.  The decoding
@@ -95,8 +112,9 @@ class LoadedPack:
             target_prefix=prefix,
             beam_size=beam_size,
             num_hypotheses=1,
-            length_penalty=0.2,
+            length_penalty=_LENGTH_PENALTY,
             replace_unknowns=True,
+            return_scores=True,
             max_batch_size=max_batch_tokens,
             batch_type="tokens",
             max_decoding_length=max_decoding_length,
@@ -104,14 +122,28 @@ class LoadedPack:
         )
         outputs: list[list[str]] = [[] for _ in texts]
         decoded: list[str] = [""] * len(pieces)
+        logprob: list[float] = [0.0] * len(pieces)
+        lengths: list[int] = [1] * len(pieces)
         for position, result in zip(order, results):
             tokens = result.hypotheses[0]
+            # CTranslate2 divides the summed log-probability by length ** length_penalty,
+            # the length counting the end token; undo it to get the sum, then the mean.
+            length = len(tokens) + 1
+            logprob[position] = result.scores[0] * length**_LENGTH_PENALTY
+            lengths[position] = length
             if self.target_prefix and tokens[:1] == [self.target_prefix]:
                 tokens = tokens[1:]
             decoded[position] = self.tokenizer.decode(tokens)
+        totals = [0.0] * len(texts)
+        counts = [0] * len(texts)
         for k, owner in enumerate(owners):
             outputs[owner].append(decoded[k])
-        return [" ".join(part for part in parts if part) for parts in outputs]
+            totals[owner] += logprob[k]
+            counts[owner] += lengths[k]
+        return [
+            (" ".join(part for part in parts if part), totals[i] / max(counts[i], 1))
+            for i, parts in enumerate(outputs)
+        ]
 
     def hypotheses(self, text: str, n: int, *, beam_size: int = 4, max_decoding_length: int = 256) -> list[str]:
         """The model's ``n`` best renderings of one text, best first (the beam widened to
@@ -135,6 +167,9 @@ class LoadedPack:
             found[self.tokenizer.decode(hypothesis)] = None
         return list(found)
 
+
+#: Argos's length penalty: scores are divided by length ** this (undone in ``translate_scored``).
+_LENGTH_PENALTY = 0.2
 
 #: Most CTranslate2 threads asked for, per core: far more only slows down, and 100000 crashes
 #: CTranslate2 (a segfault creating the thread pool).
