@@ -70,7 +70,7 @@ MAX_VOTE = 200
 #: first, likely a name or term, pays NAME_BORROW_SHARE of it).  Chosen on the bench/langid
 #: dev split (python bench/langid/run_eval.py --split dev --no-lingua).
 SWITCH_COST = 6.0
-SAME_SCRIPT_SWITCH_COST = 12.0
+SAME_SCRIPT_SWITCH_COST = 20.0
 BORROW_PER_LETTER = 2.0
 NAME_BORROW_SHARE = 0.25
 #: Fragments with fewer scored words than this keep no per-word rows (nothing to decode).
