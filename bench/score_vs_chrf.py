@@ -49,7 +49,7 @@ def main(tsv: str, archive: str = "language_packs/translate-ru_en-1_0.argosmodel
     scores = [s for _, s in scored]
     print(f"n={len(pairs)} spearman(score, chrF)={spearman(scores, chrfs):.3f}")
     worst = sorted(range(len(pairs)), key=chrfs.__getitem__)[: max(1, len(pairs) // 4)]
-    for threshold in (-0.3, -0.5, -0.7, -1.0, -1.5):
+    for threshold in (-0.3, -0.35, -0.4, -0.45, -0.5, -0.7, -1.0):
         low = {i for i, s in enumerate(scores) if s < threshold}
         caught = len(low & set(worst))
         print(f"threshold {threshold}: low={len(low)} catches {caught}/{len(worst)} of the worst quarter")

@@ -56,9 +56,17 @@ CREATE TABLE IF NOT EXISTS translations (
     source TEXT NOT NULL,
     english TEXT NOT NULL,
     created REAL NOT NULL,
+    score REAL,
     PRIMARY KEY (pack, decoding, source)
 ) WITHOUT ROWID
 """
+# Memories written before renderings were scored lack the column: added on a writable open,
+# read as unknown (None) on a read-only one.
+_ADD_SCORE = "ALTER TABLE translations ADD COLUMN score REAL"
+
+
+def _has_score(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "score" for row in db.execute("PRAGMA table_info(translations)"))
 
 
 def default_path() -> Path:
@@ -144,6 +152,8 @@ class TranslationMemory:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
+            if not _has_score(db):
+                db.execute(_ADD_SCORE)
             db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM translations LIMIT 1)").fetchone()
         except BaseException:
             db.close()
@@ -239,27 +249,37 @@ class TranslationMemory:
 
     def get_many(self, pack: Pack, texts: Sequence[str], decoding: str = "") -> dict[str, str]:
         """The remembered translations among ``texts``: {source: english}."""
+        return {source: english for source, (english, _) in self.get_scored_many(pack, texts, decoding).items()}
+
+    def get_scored_many(
+        self, pack: Pack, texts: Sequence[str], decoding: str = ""
+    ) -> dict[str, tuple[str, float | None]]:
+        """The remembered translations among ``texts`` with their scores: {source: (english, score)};
+        the score is None for a rendering remembered before scores were kept."""
         key = pack_key(pack)
 
-        def work(db) -> dict[str, str]:
-            found: dict[str, str] = {}
+        def work(db) -> dict[str, tuple[str, float | None]]:
+            score = "score" if _has_score(db) else "NULL"
+            found: dict[str, tuple[str, float | None]] = {}
             for i in range(0, len(texts), _IN_BATCH):
                 batch = list(texts[i : i + _IN_BATCH])
                 marks = ",".join("?" * len(batch))
                 rows = db.execute(
-                    f"SELECT source, english FROM translations WHERE pack = ? AND decoding = ? AND source IN ({marks})",
+                    f"SELECT source, english, {score} FROM translations"
+                    f" WHERE pack = ? AND decoding = ? AND source IN ({marks})",
                     [key, decoding, *batch],
                 )
-                found.update(rows)
+                found.update((source, (english, value)) for source, english, value in rows)
             return found
 
         return self._guarded(work)
 
-    def put_many(self, pack: Pack, pairs: Iterable[tuple[str, str]], decoding: str = "") -> None:
-        """Remember these (source, english) pairs, in one transaction (a read-only memory keeps nothing)."""
+    def put_many(self, pack: Pack, pairs: Iterable[tuple], decoding: str = "") -> None:
+        """Remember these (source, english) or (source, english, score) items, in one transaction
+        (a read-only memory keeps nothing)."""
         key = pack_key(pack)
         now = time.time()
-        rows = [(key, decoding, source, english, now) for source, english in pairs]
+        rows = [(key, decoding, item[0], item[1], now, item[2] if len(item) > 2 else None) for item in pairs]
         if not rows:
             return
 
@@ -268,7 +288,11 @@ class TranslationMemory:
                 return
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany("INSERT OR REPLACE INTO translations VALUES (?, ?, ?, ?, ?)", rows)
+                db.executemany(
+                    "INSERT OR REPLACE INTO translations (pack, decoding, source, english, created, score)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:

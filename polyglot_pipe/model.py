@@ -62,6 +62,8 @@ class Fragment:
     raw: str | None = None
     repairs: tuple[str, ...] = ()
     cached: bool = False
+    translation_score: float | None = None  # the model's mean log-probability per output token
+    quality: str | None = None  # "ok" or "low" (the pack is guessing), for model renderings
 
     def labelled(self, lang: str, lang_confidence: float) -> Fragment:
         """This fragment with a language label.  Why not ``dataclasses.replace``: it
@@ -70,6 +72,7 @@ class Fragment:
         return Fragment(
             self.start, self.end, self.original, self.space_after, self.script, lang, lang_confidence,
             self.english, self.method, self.status, self.error, self.raw, self.repairs, self.cached,
+            self.translation_score, self.quality,
         )  # fmt: skip
 
 
@@ -148,6 +151,8 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField("english", "str", nullable=True),
     RecordField("method", "str"),
     RecordField("status", "str"),
+    RecordField("translation_score", "float", always=False),  # model renderings only
+    RecordField("quality", "str", always=False),  # model renderings only: "ok" or "low"
     RecordField("error", "str", nullable=True, always=False),
     RecordField("cached", "bool", always=False),
     RecordField("encoding", "str", nullable=True, always=False),  # record 0 of a document
@@ -180,6 +185,10 @@ def fragment_record(doc: Document, index: int, frag: Fragment) -> dict:
         method=frag.method,
         status=frag.status,
     )
+    if frag.translation_score is not None:
+        record["translation_score"] = round(frag.translation_score, 4)
+    if frag.quality is not None:
+        record["quality"] = frag.quality
     if frag.error:
         record["error"] = frag.error
     if frag.cached:

@@ -41,7 +41,7 @@ def label_settings(identifier=None) -> dict[str, Any]:
     if settings is None:  # the constants bench/langid/tune.py sets
         settings = {
             name: getattr(identify, name)
-            for name in ("PRIOR_WEIGHT", "PRIOR_FLOOR", "GLOBAL_PRIOR_WEIGHT", "SPLIT_MARGIN")
+            for name in ("PRIOR_WEIGHT", "PRIOR_FLOOR", "GLOBAL_PRIOR_WEIGHT", "SWITCH_COST", "SAME_SCRIPT_SWITCH_COST", "BORROW_PER_LETTER", "NAME_BORROW_SHARE")
             if hasattr(identify, name)
         }
     langs = getattr(identifier, "langs", None)

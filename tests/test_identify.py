@@ -299,3 +299,28 @@ def test_word_store_overflow_does_not_change_labels(monkeypatch):
         small._evidence.clear()
         assert [(f.start, f.end, f.lang) for f in labelled(small, text).fragments] == expected
     assert len(small.model._word_ids) <= 400  # one batch may exceed the bound, never grow past it
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Chats Заголовок открываемого материала", [("Chats", "en"), ("Заголовок открываемого материала", "ru")]),
+        ("Я использую Python каждый день.", [("Я использую Python каждый день.", "ru")]),
+        (
+            "The function mprotect() неверное выражение is present.",
+            [("The function mprotect()", "en"), ("неверное выражение", "ru"), ("is present.", "en")],
+        ),
+        (
+            "This option improves readability สีที่เลือกไว้ก่อนหน้านี้ and more.",
+            [("This option improves readability", "en"), ("สีที่เลือกไว้ก่อนหน้านี้", "th"), ("and more.", "en")],
+        ),
+        (
+            "He said καλημέρα σας φίλοι to everyone.",
+            [("He said", "en"), ("καλημέρα σας φίλοι", "el"), ("to everyone.", "en")],
+        ),
+    ],
+)
+def test_the_decoder_splits_where_the_language_changes(identify, text, expected):
+    doc = labelled(identify, text)
+    assert [(f.original, f.lang) for f in doc.fragments] == expected
+    assert "".join(doc.space_before + f.original + f.space_after for f in doc.fragments) == text

@@ -74,11 +74,10 @@ def test_a_paragraph_of_five_sentences_gives_five_fragments():
     ]
 
 
-def test_script_changes_split_a_line_but_a_name_inside_a_sentence_stays():
-    assert fragments("Chats Заголовок открываемого материала") == ["Chats", "Заголовок открываемого материала"]
-    assert fragments("ChatsЗаголовок «Тест»") == ["Chats", "Заголовок «Тест»"]
+def test_a_script_change_inside_a_line_is_left_to_the_identifier():
+    # where the language changes is decided by identify's decoder, not by script rules here
+    assert fragments("Chats Заголовок открываемого материала") == ["Chats Заголовок открываемого материала"]
     assert fragments("Я использую Python каждый день.") == ["Я использую Python каждый день."]
-    assert fragments("Read more: Подробнее о событиях") == ["Read more:", "Подробнее о событиях"]
 
 
 def test_glued_sentences_and_captions_are_split():

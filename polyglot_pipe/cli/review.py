@@ -124,6 +124,7 @@ def _show_renderables(records: list[dict]):
             label.append("\n" + terminal_safe(status_label(status)), style=style)
         elif record.get("cached"):
             label.append("\nmemory", style="dim")
+
         original = Text(terminal_safe(record["original"]))  # Text, not markup: input "[bold]" stays as written
         if record.get("repairs"):
             original.append("\nrepaired: " + terminal_safe(", ".join(map(str, record["repairs"]))), style="dim italic")
@@ -132,6 +133,8 @@ def _show_renderables(records: list[dict]):
             english = Text(terminal_safe(record.get("english") or ""), style="dim" if record.get("method") == "source" else "")
         else:
             english = Text(terminal_safe(note), style="red" if status == "failed" else "italic yellow" if status == "no-pack" else "dim italic")
+        if record.get("quality") == "low":
+            english.append("\n(low quality: the pack is guessing)", style="yellow")
         table.add_row(Text(str(record["index"])), label, original, english)
     yield table
 

@@ -669,5 +669,6 @@ def _merge(total: Summary, part: Summary) -> None:
     total.languages.update(part.languages)
     total.translated += part.translated
     total.cached += part.cached
+    total.low_quality += part.low_quality
     total.no_pack.update(part.no_pack)
     total.failed += part.failed

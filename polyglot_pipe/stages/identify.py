@@ -12,8 +12,18 @@ character n-grams cannot, and word lists for the languages wordfreq lacks,
    ``langs=``, that the user allows); a script one language writes decides alone;
 2. the document's own confident text sets a prior per script (leave-one-out,
    floored so real foreign text still wins), added in log space;
-3. a long fragment with a clearly foreign run of words inside it ("... the
-   "Fitxers d'entrada" situations ...") is split there (conservatively).
+3. where the language changes inside a fragment (segment.py cuts only lines
+   and sentences) is found here, in one place, by a word-level decoder
+   (``_viterbi``): states = the candidate languages of every script among the
+   fragment's words that have evidence, emissions = each word's evidence
+   (n-grams + word lists) for a language of its script, or, for a language of
+   another script, the word's likelihood in "some language of its script" less
+   BORROW_PER_LETTER a letter (less for a capitalised name); a cost per switch
+   (SWITCH_COST across scripts, SAME_SCRIPT_SWITCH_COST within one) and the
+   document prior once per segment.  A Latin name inside a Russian sentence
+   cannot pay for two switches and stays; "неверное выражение" inside an
+   English sentence can.  The decoder runs only where a switch could pay (a
+   fragment of several scripts, or a bound on the best run's gain).
 
 Confidence is the posterior probability of the chosen language.
 """
@@ -22,10 +32,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import regex
 
 from polyglot_pipe.errors import OptionError
 from polyglot_pipe.langdata.ngram_model import NgramModel, load_model
@@ -52,16 +64,23 @@ PRIOR_WEIGHT = 3.0
 PRIOR_FLOOR = 0.001
 #: A fragment's vote in the document prior is capped: one long paragraph must not drown the rest.
 MAX_VOTE = 200
-#: A run of words inside a fragment is split off when another language beats the
-#: fragment's by this many nats over it, and it has at least SPLIT_MIN_WORDS words.
-SPLIT_MARGIN = 20.0
-SPLIT_MIN_WORDS = 2
-SPLIT_MIN_FRAGMENT_WORDS = 6
-MAX_SPLIT_DEPTH = 3
+#: The decoder (``_viterbi``): nats a language change costs, between two scripts and
+#: inside one (where n-gram evidence of single words is noisier), and what a word costs a
+#: language that does not write its script, per letter (a capitalised word after the
+#: first, likely a name or term, pays NAME_BORROW_SHARE of it).  Hand-chosen, not tuned: set
+#: from the issue's examples (tests/test_identify.py) and checked, not searched, on the
+#: bench/langid dev split (python bench/langid/run_eval.py --split dev --no-lingua), where
+#: short-in-documents went 97.4% -> 98.1% and nothing fell.  A grid search on a placement
+#: set is still to do (bench/README.md, "Issue 13").
+SWITCH_COST = 6.0
+SAME_SCRIPT_SWITCH_COST = 20.0
+BORROW_PER_LETTER = 2.0
+NAME_BORROW_SHARE = 0.25
+#: Fragments with fewer scored words than this keep no per-word rows (nothing to decode).
+MIN_DECODE_WORDS = 2
 ALL_CAPS_TRUST = 0.4
 #: No word (outside URLs, e-mail addresses, numbers) this long: no language, "und".
 MIN_LETTERS = 2
-_SENTENCE_MARK_RE = re.compile(r"[.!?;:…。]")
 _SHARED_LABELS = frozenset({"zh"})
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 
@@ -107,6 +126,7 @@ class LanguageIdentifier:
         self._evidence: dict[tuple[str, str], _Evidence] = {}
         self._global: dict[tuple[int, ...], np.ndarray] = {}
         self._candidate_columns: dict[tuple[int, ...], np.ndarray] = {}
+        self._group_names: dict[int, str] = {}  # the word store's script group codes, by code
 
     def _check_langs(self, langs: Sequence[str] | None) -> tuple[str, ...] | None:
         if not langs:
@@ -248,7 +268,7 @@ class LanguageIdentifier:
             for k, i in enumerate(scored):
                 if out[i] is not None:
                     continue
-                if n_kept[i] < SPLIT_MIN_FRAGMENT_WORDS:
+                if n_kept[i] < MIN_DECODE_WORDS:
                     out[i] = _Evidence(candidates, loglik[k], int(n_grams[i]), vote=votes[k], best=int(best[k]))
                     continue
                 a, b = starts[k], ends[k]
@@ -276,8 +296,10 @@ class LanguageIdentifier:
         labelled: list[Fragment] = []
         for frag, ev, (lang, confidence, profile, log_prior) in zip(fragments, evidence, decisions):
             frag = frag.labelled(lang, confidence)
-            if self.split_mixed and self._may_hold_foreign_run(ev, profile, log_prior):
-                labelled.extend(self._split_mixed(doc.text, frag, ev, profile, votes))
+            if self.split_mixed and (
+                _several_scripts(frag.original, frag.script) or self._switch_may_pay(ev, profile, log_prior)
+            ):
+                labelled.extend(self._decode(doc.text, frag, ev, votes))
             else:
                 labelled.append(frag)
         return replace(doc, fragments=tuple(labelled))
@@ -315,10 +337,6 @@ class LanguageIdentifier:
                     confidence = float(posterior[row, best[row]])
                 decisions[i] = (label, min(1.0, confidence), profile, log_prior[row])
         return decisions
-
-    def pipe(self, docs: Iterable[Document]) -> Iterator[Document]:
-        for doc in docs:
-            yield self(doc)
 
     def _document_votes(self, evidence: list[_Evidence]) -> dict[tuple[int, ...], np.ndarray]:
         """Per candidate set (i.e. per script): each fragment's posterior, weighted by its evidence."""
@@ -371,92 +389,198 @@ class LanguageIdentifier:
         return label, min(1.0, confidence), profile
 
     @staticmethod
-    def _may_hold_foreign_run(ev: _Evidence, profile: int | None, log_prior: np.ndarray | None) -> bool:
-        """Cheap test before the split search, which could not find a run otherwise:
-        a run gains at most all the words that favour its language, less the prior's
-        preference for the fragment's language (the search's own penalty)."""
+    def _switch_may_pay(ev: _Evidence, profile: int | None, log_prior: np.ndarray | None) -> bool:
+        """Cheap test before decoding a one-script fragment: a run of words gains at most
+        all the words that favour its language over the fragment's, plus its prior
+        (relative, as the decoder has it), and that must pay a switch."""
         if profile is None or ev.rows is None or log_prior is None:
             return False
-        if profile != ev.candidates[ev.best]:
-            return True
-        return bool((ev.run_bounds - (log_prior[ev.best] - log_prior)).max() >= SPLIT_MARGIN)
+        relative = log_prior - log_prior.max()
+        own = ev.candidates.index(profile)
+        if own == ev.best:
+            bounds = ev.run_bounds
+        else:  # the prior overrode the fragment's own evidence: bound against its label
+            diff = ev.rows - ev.rows[:, [own]]
+            diff[ev.names] = 0.0
+            bounds = np.maximum(diff, 0.0).sum(axis=0)
+        return bool((bounds + relative).max() >= SAME_SCRIPT_SWITCH_COST)
 
-    # -- refining the segmentation ------------------------------------------------
+    # -- where the language changes -------------------------------------------------
 
-    def _split_mixed(self, text: str, frag: Fragment, ev: _Evidence, profile: int, votes, depth: int = 0):
-        """Split off a run of words that another language clearly beats the fragment's on.
-
-        Kadane's maximum-sum run, for every candidate at once, over per-word
-        log-likelihood differences less the prior's preference for the fragment's
-        language; split only when the run has enough words, the margin is large,
-        and both the run and what is left have letters.  The cut snaps to a nearby
-        sentence mark; what is left is checked again (several insertions per line).
-        """
-        cut = self._find_foreign_run(frag.original, ev, profile, votes)
-        if cut is None:
+    def _decode(self, text: str, frag: Fragment, ev: _Evidence, votes) -> list[Fragment]:
+        """The fragment cut where the best path of languages over its words changes;
+        each segment labelled on its own evidence with the document prior (as any
+        fragment), neighbours that end with one label joined again."""
+        local = frag.original
+        lowered = local.isupper()
+        words = self.model.words(local.lower() if lowered else local)
+        if len(words) < 2:
             return [frag]
+        ids = self.model.word_ids([w for _, _, w in words])
+        keep = np.flatnonzero(ids >= 0)
+        if len(keep) < 2:
+            return [frag]
+        words = [words[i] for i in keep.tolist()]
+        ids = ids[keep]
+        path = self._viterbi(words, ids, ev, votes, trust=ALL_CAPS_TRUST if lowered else 1.0)
+        if path is None:
+            return [frag]
+        cuts = [
+            _cut_between(local, words[i][1], words[i + 1][0]) for i in range(len(path) - 1) if path[i] != path[i + 1]
+        ]
+        if not cuts:
+            return [frag]
+        pieces = _cut_fragment(text, frag, cuts)
+        if len(pieces) < 2:
+            return [frag]
+        return self._label_pieces(text, pieces, votes)
+
+    def _label_pieces(self, text: str, pieces: list[Fragment], votes) -> list[Fragment]:
+        scripts = [dominant_script(piece.original) for piece in pieces]
+        self._evidence_many((piece.original, script) for piece, script in zip(pieces, scripts))
         out: list[Fragment] = []
-        pieces = [(piece, dominant_script(piece.original)) for piece in _cut_fragment(text, frag, cut)]
-        self._evidence_many((piece.original, script) for piece, script in pieces)  # one batch
-        for piece, script in pieces:
-            piece_ev = self.evidence(piece.original, script)
-            lang, confidence, piece_profile = self._decide(piece_ev, votes)
-            piece = replace(piece, script=script, lang=lang, lang_confidence=confidence)
-            if (
-                depth < MAX_SPLIT_DEPTH
-                and piece_profile is not None
-                and len(piece_ev.candidates) > 1
-                and self._may_hold_foreign_run(piece_ev, piece_profile, self._log_prior(piece_ev, votes))
-            ):
-                out.extend(self._split_mixed(text, piece, piece_ev, piece_profile, votes, depth + 1))
-            else:
-                out.append(piece)
+        for piece, script in zip(pieces, scripts):
+            lang, confidence, _ = self._decide(self.evidence(piece.original, script), votes)
+            if out and out[-1].lang == lang:  # the path changed profile, not label (zh-cn/zh-tw)
+                start = out.pop().start
+                joined = text[start : piece.end]
+                script = dominant_script(joined)
+                lang, confidence, _ = self._decide(self.evidence(joined, script), votes)
+                piece = replace(piece, start=start, original=joined)
+            out.append(replace(piece, script=script, lang=lang, lang_confidence=confidence))
         return out
 
-    def _find_foreign_run(self, local: str, ev: _Evidence, profile: int, votes) -> tuple[int, int] | None:
-        """(start, end) inside ``local`` of a clearly foreign run of words, or None."""
-        if ev.rows is None:
+    def _viterbi(self, words, ids: np.ndarray, ev: _Evidence, votes, trust: float = 1.0) -> list[int] | None:
+        """The best state of each word (indices into this call's states), or None when
+        fewer than two states compete.
+
+        States: per script group among the words, its candidate languages that have
+        evidence here (some word's best, the prior's best, the whole run's best); a
+        script one language writes is one state.  Emission of word t in state k: its
+        evidence for k's language, relative to the best of its script, when k writes
+        the word's script; else the word's likelihood in its script's languages mixed
+        by their prior, less BORROW_PER_LETTER x letters (x NAME_BORROW_SHARE for a
+        capitalised word after the first).  Entering a segment adds its language's
+        prior (relative to its script's likeliest); a change costs SWITCH_COST, or
+        SAME_SCRIPT_SWITCH_COST between languages of one script.
+        """
+        model = self.model
+        if len(self._group_names) != len(model._group_codes):
+            self._group_names = {code: name for name, code in model._group_codes.items()}
+        groups = [self._group_names[code] for code in model.word_groups[ids].tolist()]
+        if "Han" in groups:  # kana: Japanese, which the script decides
+            groups = ["Hiragana" if g == "Han" and _KANA_RE.search(words[t][2]) else g for t, g in enumerate(groups)]
+        letters = np.array([e - s for s, e, _ in words], dtype=np.float64)
+        names = model.word_capital[ids].copy()
+        names[0] = False
+        borrow = BORROW_PER_LETTER * letters * np.where(names, NAME_BORROW_SHARE, 1.0)
+        mix = np.zeros(len(words))
+        parts = []  # (group, its words, its states' profiles, their emissions on its words, their prior)
+        for group in dict.fromkeys(groups):
+            rows_at = np.array([t for t, g in enumerate(groups) if g == group], dtype=np.intp)
+            candidates = () if group in SCRIPT_DECIDES else self.candidates(group)
+            if len(candidates) < 2:
+                profile = candidates[0] if candidates else None
+                parts.append((group, rows_at, [profile], np.zeros((len(rows_at), 1)), np.zeros(1)))
+                continue
+            block = model.word_vectors[ids[rows_at]].take(self._columns(candidates), axis=1) * trust
+            block -= block.max(axis=1, keepdims=True)
+            block[names[rows_at]] = 0.0  # a name says nothing about which language of its script
+            segment_prior = self._segment_prior(candidates, ev, votes)
+            prior = segment_prior - segment_prior.max()  # entering the likeliest costs only the switch
+            weighted = block + (prior - np.log(np.exp(prior).sum()))
+            top = weighted.max(axis=1)
+            mix[rows_at] = top + np.log(np.exp(weighted - top[:, None]).sum(axis=1))
+            keep = set(block[~names[rows_at]].argmax(axis=1).tolist())
+            keep.add(int(prior.argmax()))
+            keep.add(int((block.sum(axis=0) + prior).argmax()))
+            keep = sorted(keep)
+            parts.append((group, rows_at, [candidates[k] for k in keep], block[:, keep], prior[keep]))
+        n_states = sum(len(part[2]) for part in parts)
+        if n_states < 2:
             return None
-        words = ev.spans
-        own = ev.candidates.index(profile)
-        diff = ev.rows - ev.rows[:, [own]]
-        diff[ev.names] = 0.0  # a capitalised word mid-sentence is a name: no vote
-        log_prior = self._log_prior(ev, votes)
-        run = _best_runs(diff, penalty=log_prior[own] - log_prior)
-        if run is None:
-            return None
-        gain, first, last = run
-        if gain < SPLIT_MARGIN or last - first + 1 < SPLIT_MIN_WORDS:
-            return None
-        ends_sentence = [bool(_SENTENCE_MARK_RE.search(local, words[i][1], words[i + 1][0])) for i in range(len(words) - 1)]
-        first = _snap(first, lambda i: i == 0 or ends_sentence[i - 1], len(words))
-        last = _snap(last, lambda i: i == len(words) - 1 or ends_sentence[i], len(words))
-        if first > last or (first == 0 and last == len(words) - 1):
-            return None
-        # Cut at the whitespace around the run's words, so quotes and punctuation stay attached.
-        cut_start = words[first][0]
-        while cut_start > 0 and not local[cut_start - 1].isspace():
-            cut_start -= 1
-        cut_end = words[last][1]
-        while cut_end < len(local) and not local[cut_end].isspace():
-            cut_end += 1
-        return cut_start, cut_end
+        emit = np.empty((len(words), n_states))
+        prior = np.empty(n_states)
+        state_group = np.empty(n_states, dtype=np.intp)
+        first = 0
+        for g, (group, rows_at, profiles, block, part_prior) in enumerate(parts):
+            members = slice(first, first + len(profiles))
+            others = np.array([t for t in range(len(words)) if groups[t] != group], dtype=np.intp)
+            emit[rows_at, members] = block
+            if len(others):
+                emit[others, members] = (mix[others] - borrow[others])[:, None]
+            prior[members] = part_prior
+            state_group[members] = g
+            first += len(profiles)
+        switch = np.where(state_group[:, None] == state_group[None, :], SAME_SCRIPT_SWITCH_COST, SWITCH_COST)
+        enter = prior[None, :] - switch  # from state i (rows) into state j (columns)
+        np.fill_diagonal(enter, 0.0)
+        score = emit[0] + prior
+        back = np.zeros((len(words), n_states), dtype=np.intp)
+        columns = np.arange(n_states)
+        for t in range(1, len(words)):
+            moves = score[:, None] + enter
+            back[t] = moves.argmax(axis=0)
+            score = moves[back[t], columns] + emit[t]
+        state = int(score.argmax())
+        path = [state]
+        for t in range(len(words) - 1, 0, -1):
+            state = int(back[t, state])
+            path.append(state)
+        path.reverse()
+        return path
+
+    def _segment_prior(self, candidates: tuple[int, ...], ev: _Evidence, votes) -> np.ndarray:
+        """Log prior over one script's candidates for a segment of this fragment
+        (leave-one-out when they are the fragment's own candidates)."""
+        if ev.candidates == candidates and ev.vote is not None:
+            return self._log_prior(ev, votes)
+        prior = self._global_prior(candidates)
+        total = votes.get(candidates)
+        if total is None:
+            return prior
+        context = total + PRIOR_FLOOR * total.sum() + 1.0
+        return prior + PRIOR_WEIGHT * np.log(context / context.sum())
 
 
-def _snap(index: int, is_boundary, n: int, reach: int = 2) -> int:
-    """The nearest word index within ``reach`` that sits at a sentence boundary, else ``index``."""
-    for distance in range(reach + 1):
-        for candidate in (index - distance, index + distance):
-            if 0 <= candidate < n and is_boundary(candidate):
-                return candidate
-    return index
+_GROUP_MEMBERS = {"Han": ("Han", "Hiragana", "Katakana", "Bopomofo")}
+_OTHER_SCRIPT_RES: dict = {}
 
 
-def _cut_fragment(text: str, frag: Fragment, cut: tuple[int, int]) -> list[Fragment]:
-    """The fragment as two or three fragments, cut at ``cut`` (offsets inside it); tiling kept."""
+def _several_scripts(text: str, script: str) -> bool:
+    """Letters of another script group than ``script``'s (kana and kanji are one group):
+    one regex search (a Python loop over the characters cost more than the labelling)."""
+    if text.isascii():
+        return False  # ASCII letters are all Latin
+    group = script_group(script)
+    pattern = _OTHER_SCRIPT_RES.get(group, False)
+    if pattern is False:
+        try:
+            members = "".join(rf"\p{{Script={name}}}" for name in _GROUP_MEMBERS.get(group, (group,)))
+            pattern = regex.compile(rf"[^\P{{L}}{members}]") if group != COMMON else None
+        except regex.error:  # a script name the regex module does not know
+            pattern = None
+        _OTHER_SCRIPT_RES[group] = pattern
+    return pattern is not None and pattern.search(text) is not None
+
+
+def _cut_between(text: str, left_end: int, right_start: int) -> int:
+    """Where to cut between two words: at the first space, else before an opening quote or bracket."""
+    gap = text[left_end:right_start]
+    for i, ch in enumerate(gap):
+        if ch.isspace():
+            return left_end + i
+    for i, ch in enumerate(gap):
+        if unicodedata.category(ch) in ("Ps", "Pi"):
+            return left_end + i
+    return right_start
+
+
+def _cut_fragment(text: str, frag: Fragment, cuts: list[int]) -> list[Fragment]:
+    """The fragment cut at ``cuts`` (offsets inside it), pieces trimmed; tiling kept."""
     local = frag.original
-    pieces = [(0, cut[0]), (cut[0], cut[1]), (cut[1], len(local))]
-    pieces = [(s, e) for s, e in pieces if local[s:e].strip()]
+    bounds = [0, *cuts, len(local)]
+    pieces = [(s, e) for s, e in zip(bounds, bounds[1:]) if local[s:e].strip()]
     pieces = _merge_letterless(local, pieces)
     trimmed = []
     for s, e in pieces:
@@ -480,23 +604,6 @@ def _merge_letterless(text: str, pieces: list[tuple[int, int]]) -> list[tuple[in
         else:
             merged.append((s, e))
     return merged
-
-
-def _best_runs(diff: np.ndarray, penalty: np.ndarray) -> tuple[float, int, int] | None:
-    """The contiguous run of rows with the largest sum in any column, less that
-    column's penalty: (gain, first row, last row)."""
-    cumulative = np.vstack([np.zeros((1, diff.shape[1])), np.cumsum(diff, axis=0)])
-    low = np.minimum.accumulate(cumulative, axis=0)
-    gains = cumulative[1:] - low[:-1]  # best run ending at each row, per column
-    ends = np.argmax(gains, axis=0)
-    best = gains[ends, np.arange(diff.shape[1])] - penalty
-    column = int(np.argmax(best))
-    gain = float(best[column])
-    if gain <= 0:
-        return None
-    end = int(ends[column])
-    start = int(np.flatnonzero(cumulative[: end + 1, column] == low[end, column])[-1])
-    return gain, start, end
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -145,6 +145,14 @@ class LoadedPack:
             for i, parts in enumerate(outputs)
         ]
 
+    def unknown_share(self, text: str) -> float:
+        """The share of ``text``'s SentencePiece pieces that the pack's vocabulary does not hold."""
+        ids = self.tokenizer.encode(text)
+        if not ids:
+            return 0.0
+        unk = self.tokenizer.unk_id()
+        return sum(1 for i in ids if i == unk) / len(ids)
+
     def hypotheses(self, text: str, n: int, *, beam_size: int = 4, max_decoding_length: int = 256) -> list[str]:
         """The model's ``n`` best renderings of one text, best first (the beam widened to
         at least ``n``), distinct; a text too long for one piece gets only its one rendering."""
@@ -166,6 +174,30 @@ class LoadedPack:
                 hypothesis = hypothesis[1:]
             found[self.tokenizer.decode(hypothesis)] = None
         return list(found)
+
+
+#: A rendering is marked ``quality: "low"`` (the pack is guessing) when the model's mean
+#: log-probability per output token is below LOW_SCORE, or when more than HIGH_UNKNOWN_SHARE of
+#: the source's SentencePiece pieces are unknown to the pack.  LOW_SCORE was read off the
+#: held-out ru->en pairs of the committed pack (60 GNU messages, in-domain) as the loosest
+#: threshold that catches nearly all of the worst quarter by sentence chrF: -0.3 catches 14 of
+#: the 15 worst and flags 29 of 60 (-0.35: 11 of 15, flags 20); Spearman(score, chrF) = 0.61
+#: (de->en: 0.20; -0.3 catches 10 of 15 and flags 44).  Reproduce:
+#: ``python bench/score_vs_chrf.py language_packs/corpus/ru-en.heldout.tsv``.  Provisional: a set
+#: from outside Debian/GNU should set it (bench/README.md, "Translation score vs chrF").
+LOW_SCORE = -0.3
+#: Not tuned: a tenth of the pieces unknown means whole words the pack has never seen.
+HIGH_UNKNOWN_SHARE = 0.10
+
+
+def rendering_quality(score: float | None, unknown_share: float = 0.0) -> str | None:
+    """"low" when the score or the unknown share says the pack is guessing, "ok" otherwise;
+    None when there is no score (a rendering remembered before scores were kept)."""
+    if unknown_share > HIGH_UNKNOWN_SHARE:
+        return "low"
+    if score is None:
+        return None
+    return "low" if score < LOW_SCORE else "ok"
 
 
 #: Argos's length penalty: scores are divided by length ** this (undone in ``translate_scored``).
@@ -203,7 +235,7 @@ INSTALL_CONFIDENCE = 0.9
 class Translator:
     """The translation stage: finds, loads and runs packs; deduplicates across documents.
 
-    ``memory`` (optional) is a translation memory with ``get_many(pack, texts,
+    ``memory`` (optional) is a translation memory with ``get_scored_many(pack, texts,
     decoding)`` and ``put_many(pack, pairs, decoding)`` (polyglot_pipe.memory);
     its hits are marked ``cached``.  Within one run, text already translated in
     an earlier chunk is reused from an in-process cache (not marked ``cached``:
@@ -293,16 +325,17 @@ class Translator:
                 if frag.lang_confidence >= INSTALL_CONFIDENCE:
                     confident.add(frag.lang)
 
-        done: dict[tuple[str, str], tuple] = {}  # (lang, text) -> (english, method, status, error, cached)
+        # (lang, text) -> (english, method, status, error, cached, translation_score, quality)
+        done: dict[tuple[str, str], tuple] = {}
         for lang, texts in wanted.items():
             loaded = self.pack_for(lang, may_install=lang in confident)
             if loaded is None:
                 for text in texts:
-                    done[lang, text] = (None, "none", "no-pack", None, False)
+                    done[lang, text] = (None, "none", "no-pack", None, False, None, None)
                 continue
             if isinstance(loaded, Exception):
                 for text in texts:
-                    done[lang, text] = (None, "none", "failed", f"pack failed to load: {loaded}", False)
+                    done[lang, text] = (None, "none", "failed", f"pack failed to load: {loaded}", False, None, None)
                 continue
             done.update(self._translate_with(loaded, lang, list(texts)))
 
@@ -313,9 +346,12 @@ class Translator:
                 if self._is_source(frag):
                     fragments.append(replace(frag, english=frag.original, method="source", status="ok"))
                     continue
-                english, method, status, error, cached = done[frag.lang, frag.original]
+                english, method, status, error, cached, score, quality = done[frag.lang, frag.original]
                 fragments.append(
-                    replace(frag, english=english, method=method, status=status, error=error, cached=cached)
+                    replace(
+                        frag, english=english, method=method, status=status, error=error, cached=cached,
+                        translation_score=score, quality=quality,
+                    )  # fmt: skip
                 )
             out.append(doc.replace_fragments(fragments))
         return out
@@ -342,14 +378,15 @@ class Translator:
             else:
                 results[lang, text] = seen
         if self.memory is not None and todo:
-            hits = self._memory_call("get_many", loaded.pack, todo, self.decoding) or {}
-            for text, english in hits.items():
-                results[lang, text] = self._remember(lang, text, (english, method, "ok", None, True))
+            hits = self._memory_call("get_scored_many", loaded.pack, todo, self.decoding) or {}
+            for text, (english, score) in hits.items():
+                quality = rendering_quality(score, loaded.unknown_share(text))
+                results[lang, text] = self._remember(lang, text, (english, method, "ok", None, True, score, quality))
             todo = [t for t in todo if t not in hits]
         if not todo:
             return results
         try:
-            translations = loaded.translate(
+            translations = loaded.translate_scored(
                 todo,
                 beam_size=self.beam_size,
                 max_batch_tokens=self.max_batch_tokens,
@@ -358,12 +395,14 @@ class Translator:
             )
         except Exception as exc:  # failures are not remembered: the next run tries again
             for text in todo:
-                results[lang, text] = (None, "none", "failed", f"{type(exc).__name__}: {exc}", False)
+                results[lang, text] = (None, "none", "failed", f"{type(exc).__name__}: {exc}", False, None, None)
             return results
-        for text, english in zip(todo, translations):
-            results[lang, text] = self._remember(lang, text, (english, method, "ok", None, False))
+        for text, (english, score) in zip(todo, translations):
+            quality = rendering_quality(score, loaded.unknown_share(text))
+            results[lang, text] = self._remember(lang, text, (english, method, "ok", None, False, score, quality))
         if self.memory is not None:
-            self._memory_call("put_many", loaded.pack, list(zip(todo, translations)), self.decoding)
+            items = [(text, english, score) for text, (english, score) in zip(todo, translations)]
+            self._memory_call("put_many", loaded.pack, items, self.decoding)
         return results
 
     def _memory_call(self, name: str, *args):

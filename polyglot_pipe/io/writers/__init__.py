@@ -39,6 +39,7 @@ class Summary:
     languages: Counter = field(default_factory=Counter)
     translated: int = 0
     cached: int = 0
+    low_quality: int = 0  # translated, but marked quality "low": the pack was guessing
     no_pack: Counter = field(default_factory=Counter)
     failed: int = 0
     failed_inputs: int = 0
@@ -66,6 +67,7 @@ class Summary:
         if status == "ok" and method.startswith("argos:"):
             self.translated += 1
             self.cached += bool(record.get("cached"))
+            self.low_quality += record.get("quality") == "low"
         elif status == "no-pack":
             self.no_pack[record["lang"]] += 1
         elif status == "failed":
@@ -76,13 +78,21 @@ class Summary:
         parts = [
             f"{self.documents} document{'s' if self.documents != 1 else ''}",
             f"{self.fragments} fragments" + (f" ({langs})" if langs else ""),
-            f"translated {self.translated}" + (f" ({self.cached} from memory)" if self.cached else ""),
+            f"translated {self.translated}" + self._translated_notes(),
             f"no-pack {sum(self.no_pack.values())}",
             f"failed {self.failed}",
         ]
         if self.failed_inputs:
             parts.append(f"unreadable inputs {self.failed_inputs}")
         return "polyglot-pipe: " + ", ".join(parts)
+
+    def _translated_notes(self) -> str:
+        notes = []
+        if self.cached:
+            notes.append(f"{self.cached} from memory")
+        if self.low_quality:
+            notes.append(f"{self.low_quality} low quality")
+        return f" ({', '.join(notes)})" if notes else ""
 
     def signature_line(self) -> str | None:
         """The run signature in its one-line form (polyglot_pipe.provenance), when known."""

@@ -152,6 +152,7 @@ def _write_header(w, summary: Summary, records: list[dict]) -> None:
         ("to translate", foreign),
         ("translated", summary.translated),
         ("from memory", summary.cached),
+        ("low quality", summary.low_quality),
         ("no pack", sum(summary.no_pack.values())),
         ("failed", summary.failed),
     ]
@@ -240,6 +241,10 @@ def _write_row(w, doc_number: int, record: dict, summary: Summary, commands: dic
         w(f'<span class="pp-method" title="{_attr(method)}">{escape(method.split(":", 1)[1].split("@")[0])}</span>')
     if record.get("cached"):
         w('<span class="pp-cached" title="from translation memory">memory</span>')
+    if record.get("quality") == "low":
+        score = record.get("translation_score")
+        title = "the pack is guessing" + (f": score {float(score):.2f} per token" if isinstance(score, (int, float)) else "")
+        w(f'<span class="pp-quality-low" title="{_attr(title)}">low quality</span>')
     w("</div>")
     # The original, with its repairs (the raw text on expand).
     original = str(record.get("original") or "")

@@ -100,6 +100,8 @@ def _row(record: dict, summary: Summary) -> str:
         lang += f" · **{md_text(status_label(status))}**"
     if record.get("cached"):
         lang += " · memory"
+    if record.get("quality") == "low":
+        lang += " · **low quality**"
     original = md_text(record.get("original") or "")
     if record.get("repairs"):
         original += " <sub>repaired: " + md_text(", ".join(map(str, record["repairs"]))) + "</sub>"
