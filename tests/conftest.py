@@ -226,11 +226,11 @@ def texts_sent_to_packs(monkeypatch) -> list[str]:
     from polyglot_pipe.stages.translate import LoadedPack
 
     sent: list[str] = []
-    real = LoadedPack.translate
+    real = LoadedPack.translate_scored  # what the stage calls (translate() goes through it too)
 
     def recording(self, texts, **kwargs):
         sent.extend(texts)
         return real(self, texts, **kwargs)
 
-    monkeypatch.setattr(LoadedPack, "translate", recording)
+    monkeypatch.setattr(LoadedPack, "translate_scored", recording)
     return sent

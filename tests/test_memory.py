@@ -142,7 +142,7 @@ def test_cli_memory_is_on_by_default_and_no_memory_bypasses_it(ru_packs_dir, tmp
     russian = [r for r in records(second) if r["lang"] == "ru"]
     assert russian and all(r["cached"] is True and r["method"].startswith("argos:ru-en@") for r in russian)
     assert [r["english"] for r in russian] == [r["english"] for r in records(first) if r["lang"] == "ru"]
-    assert f"({len(russian)} from memory)" in second.stderr.decode()
+    assert f"({len(russian)} from memory" in second.stderr.decode()
 
     bypass = run_cli(*common, "--no-memory", cache=cache)
     assert not any(r.get("cached") for r in records(bypass))

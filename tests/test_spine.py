@@ -310,7 +310,7 @@ def test_labelled_fragment_keeps_every_other_field():
     values = {
         "start": 3, "end": 9, "original": "abcdef", "space_after": " ", "script": "Latn", "lang": "xx",
         "lang_confidence": 0.1, "english": "e", "method": "m", "status": "s", "error": "err", "raw": "r",
-        "repairs": ("cp1251-as-cp1252",), "cached": True,
+        "repairs": ("cp1251-as-cp1252",), "cached": True, "translation_score": -0.5, "quality": "low",
     }  # fmt: skip
     assert set(values) == {f.name for f in fields(Fragment)}
     frag = Fragment(**values)
