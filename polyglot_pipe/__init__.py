@@ -8,12 +8,12 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from polyglot_pipe.model import Document, Edit, Fragment
-from polyglot_pipe.pipeline import Pipeline, process
+from polyglot_pipe.model import Document, Edit, Fragment, Rendering
+from polyglot_pipe.pipeline import Pipeline, process, translate
 
 try:
     __version__ = version("polyglot_pipe")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Document", "Edit", "Fragment", "Pipeline", "process", "__version__"]
+__all__ = ["Document", "Edit", "Fragment", "Pipeline", "Rendering", "process", "translate", "__version__"]

@@ -64,16 +64,31 @@ class Fragment:
     cached: bool = False
     translation_score: float | None = None  # the model's mean log-probability per output token
     quality: str | None = None  # "ok" or "low" (the pack is guessing), for model renderings
+    lang_reason: str | None = None  # why "und": "code" (markup, code, URLs, key=value runs)
 
-    def labelled(self, lang: str, lang_confidence: float) -> Fragment:
+    def labelled(self, lang: str, lang_confidence: float, lang_reason: str | None = None) -> Fragment:
         """This fragment with a language label.  Why not ``dataclasses.replace``: it
         costs twice as much, and labelling makes one per fragment (on repetitive
         pages, a third of the labelling time went there)."""
         return Fragment(
             self.start, self.end, self.original, self.space_after, self.script, lang, lang_confidence,
             self.english, self.method, self.status, self.error, self.raw, self.repairs, self.cached,
-            self.translation_score, self.quality,
+            self.translation_score, self.quality, lang_reason,
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """One text rendered by a pack (``polyglot_pipe.translate``): the English (or other
+    target) text, the pack that made it, the model's mean log-probability per output token,
+    and ``quality`` ("low" when the pack is guessing)."""
+
+    text: str
+    source: str
+    target: str
+    method: str
+    translation_score: float
+    quality: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +163,7 @@ RECORD_FIELDS: tuple[RecordField, ...] = (
     RecordField("script", "str"),
     RecordField("lang", "str"),
     RecordField("lang_confidence", "float"),
+    RecordField("lang_reason", "str", always=False),  # "code" when the text is code or markup, not a language
     RecordField("english", "str", nullable=True),
     RecordField("method", "str"),
     RecordField("status", "str"),
@@ -181,6 +197,10 @@ def fragment_record(doc: Document, index: int, frag: Fragment) -> dict:
         script=frag.script,
         lang=frag.lang,
         lang_confidence=round(frag.lang_confidence, 4),
+    )
+    if frag.lang_reason is not None:
+        record["lang_reason"] = frag.lang_reason
+    record.update(
         english=frag.english,
         method=frag.method,
         status=frag.status,

@@ -180,8 +180,10 @@ class Pipeline:
         on_missing_pack=None,
         html: bool | None = None,
     ):
+        from polyglot_pipe.langdata.codes import normalise_code
         from polyglot_pipe.stages.translate import Translator
 
+        target = normalise_code(target, "target")
         if memory is True or isinstance(memory, (str, os.PathLike)):
             from polyglot_pipe.memory import TranslationMemory
 
@@ -416,3 +418,12 @@ def process(data: str | bytes, doc_id: str = "0") -> Document:
     if _default is None:
         _default = Pipeline()
     return _default.process(data, doc_id)
+
+
+def translate(text: str, source: str, target: str = "en", packs_dir: str | os.PathLike | None = None, *, beam_size: int = 4):
+    """Render ``text``, known to be in ``source``, with the installed pack: a ``Rendering``
+    (text, method, translation_score, quality).  For a text of unknown or mixed language,
+    use ``process``: it labels each fragment first."""
+    from polyglot_pipe.stages.translate import translate_text
+
+    return translate_text(text, source, target, packs_dir, beam_size=beam_size)

@@ -324,3 +324,22 @@ def test_the_decoder_splits_where_the_language_changes(identify, text, expected)
     doc = labelled(identify, text)
     assert [(f.original, f.lang) for f in doc.fragments] == expected
     assert "".join(doc.space_before + f.original + f.space_after for f in doc.fragments) == text
+
+
+def test_code_and_markup_are_und_with_a_reason_and_prose_with_code_in_it_keeps_its_language():
+    from polyglot_pipe import Pipeline
+
+    text = (
+        "<script>document.documentElement.setAttribute(\"data-theme\", \"dark\")</script>\n"
+        "key=value other=thing\n"
+        'document.getElementById("menu").className = "open";\n'
+        "The function mprotect() fails when the address is not aligned.\n"
+        "Функция mprotect() завершается с ошибкой, если адрес не выровнен.\n"
+    )
+    records = Pipeline(translate=False).process(text).to_records()
+    by_text = {r["original"]: r for r in records}
+    for line in text.splitlines()[:3]:
+        assert by_text[line]["lang"] == "und" and by_text[line]["lang_reason"] == "code"
+    assert by_text["The function mprotect() fails when the address is not aligned."]["lang"] == "en"
+    russian = [r for r in records if r["lang"] == "ru"]
+    assert russian and "lang_reason" not in russian[0]

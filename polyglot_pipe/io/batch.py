@@ -326,6 +326,10 @@ def check_run_options(args: argparse.Namespace) -> None:
     """Options checked before any work: one OptionError naming the bad value (the CLI exits 2)."""
     from polyglot_pipe.stages.translate import check_translate_options
 
+    from polyglot_pipe.langdata.codes import normalise_code
+
+    if getattr(args, "target", None) is not None:
+        args.target = normalise_code(args.target, "--to")
     if getattr(args, "workers", None) is not None and args.workers < 1:
         raise OptionError(f"--workers {args.workers}: must be at least 1")
     if getattr(args, "chunk_size", 64) < 1:

@@ -185,11 +185,17 @@ def unreadable_packs(directory: str | os.PathLike | None = None) -> list[tuple[P
 
 
 def find_pack(from_code: str, to_code: str, directory: str | os.PathLike | None = None) -> Pack | None:
-    """The newest installed pack for the pair, or None."""
-    candidates = [p for p in installed_packs(directory) if (p.from_code, p.to_code) == (from_code, to_code)]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda p: _version_key(p.version))
+    """The newest installed pack for the pair, or None; each code also under the names Argos
+    files it by (a Norwegian ``no`` fragment finds an ``nb`` pack: langdata.codes)."""
+    from polyglot_pipe.langdata.codes import pack_codes
+
+    packs = installed_packs(directory)
+    for source in pack_codes(from_code):
+        for target in pack_codes(to_code):
+            candidates = [p for p in packs if (p.from_code, p.to_code) == (source, target)]
+            if candidates:
+                return max(candidates, key=lambda p: _version_key(p.version))
+    return None
 
 
 def install_pack_file(archive: str | os.PathLike, directory: str | os.PathLike | None = None) -> Pack:

@@ -93,6 +93,7 @@ class _Evidence:
     loglik: np.ndarray | None  # over candidates
     n_grams: int
     decided: str | None = None  # a label the script (or lack of letters) decides alone
+    reason: str | None = None  # why it is decided "und": "code"
     spans: tuple[tuple[int, int], ...] = ()  # the scored words, kept for long fragments only
     rows: np.ndarray | None = None  # per scored word, log-likelihood over candidates
     names: np.ndarray | None = None  # True for a capitalised word after the first: likely a name
@@ -100,6 +101,42 @@ class _Evidence:
     best: int = 0  # the candidate its own evidence prefers
     #: per candidate: no run of words gains more for it against ``best``, before any prior
     run_bounds: np.ndarray | None = None
+
+
+#: Code, markup and URLs are no language: a fragment is "und" (lang_reason "code") when most of
+#: its characters sit in tokens only code writes.  Not tuned on data: a majority rule, so prose
+#: with a function name or a path in it ("The function mprotect() fails") keeps its language.
+CODE_SHARE = 0.6
+_CODE_HINT_RE = regex.compile(r"[<>{}=;$\\_/:.(]")  # no token of code without one of these
+_CODE_TOKEN_RE = regex.compile(
+    r"""</?[A-Za-z!][^>]*>?|/>"""  # a tag, opening or closing
+    r"""|[\w\]\)]=|==|[{};$\\]"""  # key=value, comparisons, braces, statements, variables
+    r"""|[A-Za-z0-9_]\((?:\)|[^)]*[,"'=])"""  # a call: empty, or arguments with , quotes or =
+    r"""|[A-Za-z0-9][._/:][A-Za-z0-9]"""  # dotted names, paths, file.ext, host:port
+    r"""|^(?:--?[A-Za-z]|\.{0,2}/|\#!|~/)"""  # options, paths, shebangs
+    r"""|://"""
+)
+_LETTER_RE = regex.compile(r"\p{L}")
+_CODE_PUNCTUATION_RE = regex.compile(r"[{}();=<>]")
+
+
+def looks_like_code(text: str) -> bool:
+    """True when most of the text's characters are in code tokens (tags, calls, paths,
+    key=value, braces) and no word outside them is long enough to be prose.  Code is spelled in
+    ASCII: a token with other letters ("Bl.größe", "Soket(ler)") is language, never code."""
+    if not _CODE_HINT_RE.search(text):
+        return False
+    total = in_code = prose_words = 0
+    has_letters = False
+    for token in text.split():
+        total += len(token)
+        letters = _LETTER_RE.search(token) is not None
+        has_letters |= letters
+        if token.isascii() and (_CODE_TOKEN_RE.search(token) or (not letters and _CODE_PUNCTUATION_RE.search(token))):
+            in_code += len(token)
+        elif letters and (not token.isascii() or len(_LETTER_RE.findall(token)) >= 4):
+            prose_words += 1  # a word of another alphabet is language; "ls", "cd", "int" may be code
+    return has_letters and not prose_words and in_code >= CODE_SHARE * total
 
 
 _LABEL_LOCK = threading.RLock()
@@ -194,6 +231,8 @@ class LanguageIdentifier:
         what ``_score`` needs: (text, trust, script group, candidates, words)."""
         if script == COMMON:
             return _Evidence((), None, 0, decided=UNDETERMINED)
+        if looks_like_code(text):
+            return _Evidence((), None, 0, decided=UNDETERMINED, reason="code")
         if script == "Han" and _KANA_RE.search(text):
             script = "Hiragana"
         if script in SCRIPT_DECIDES:
@@ -295,7 +334,7 @@ class LanguageIdentifier:
         decisions = self._decide_document(evidence, votes)
         labelled: list[Fragment] = []
         for frag, ev, (lang, confidence, profile, log_prior) in zip(fragments, evidence, decisions):
-            frag = frag.labelled(lang, confidence)
+            frag = frag.labelled(lang, confidence, ev.reason)
             if self.split_mixed and (
                 _several_scripts(frag.original, frag.script) or self._switch_may_pay(ev, profile, log_prior)
             ):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from polyglot_pipe.errors import PackError
-from polyglot_pipe.model import Document, Fragment
+from polyglot_pipe.model import Document, Fragment, Rendering
 from polyglot_pipe.packs.store import Pack, find_pack
 
 __all__ = ["Translator", "LoadedPack", "NO_LANGUAGE", "check_translate_options"]
@@ -261,8 +261,10 @@ class Translator:
         min_decoding_length: int = 0,
         on_missing_pack=None,
     ):
+        from polyglot_pipe.langdata.codes import normalise_code
+
         check_translate_options(device=device, beam_size=beam_size, threads=threads)
-        self.target = target
+        self.target = normalise_code(target, "target")
         self.on_missing_pack = on_missing_pack
         self.packs_dir = packs_dir
         self.device = device
@@ -423,3 +425,30 @@ class Translator:
         if len(self._run_cache) > _RUN_CACHE_ENTRIES:
             self._run_cache.popitem(last=False)
         return result
+
+
+_DIRECT_PACKS: dict[tuple, LoadedPack] = {}
+_DIRECT_LOCK = threading.Lock()
+
+
+def translate_text(
+    text: str, source: str, target: str = "en", packs_dir: str | os.PathLike | None = None, *, beam_size: int = 4
+) -> Rendering:
+    """Render ``text`` from ``source`` with the installed pack, for a caller who knows the
+    language (no labelling).  PackError naming the pair when no pack is installed."""
+    from polyglot_pipe.langdata.codes import normalise_code
+
+    source, target = normalise_code(source, "source"), normalise_code(target, "target")
+    check_translate_options(beam_size=beam_size)
+    key = (source, target, str(packs_dir))
+    with _DIRECT_LOCK:
+        loaded = _DIRECT_PACKS.get(key)
+        if loaded is None:
+            pack = find_pack(source, target, packs_dir)
+            if pack is None:
+                raise PackError(f"no {source}->{target} pack installed: polyglot-pipe packs install {source} --to {target}")
+            loaded = _DIRECT_PACKS[key] = LoadedPack.load(pack)
+        ((english, score),) = loaded.translate_scored([text], beam_size=beam_size)
+    return Rendering(
+        english, source, target, loaded.pack.id, score, rendering_quality(score, loaded.unknown_share(text)) or "ok"
+    )
