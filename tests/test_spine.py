@@ -310,8 +310,9 @@ def test_labelled_fragment_keeps_every_other_field():
     values = {
         "start": 3, "end": 9, "original": "abcdef", "space_after": " ", "script": "Latn", "lang": "xx",
         "lang_confidence": 0.1, "english": "e", "method": "m", "status": "s", "error": "err", "raw": "r",
-        "repairs": ("cp1251-as-cp1252",), "cached": True, "translation_score": -0.5, "quality": "low",
+        "repairs": ("cp1251-as-cp1252",), "cached": True, "translation_score": -0.5, "quality": "low", "lang_reason": "old",
     }  # fmt: skip
     assert set(values) == {f.name for f in fields(Fragment)}
     frag = Fragment(**values)
-    assert frag.labelled("ru", 0.75) == replace(frag, lang="ru", lang_confidence=0.75)
+    assert frag.labelled("ru", 0.75) == replace(frag, lang="ru", lang_confidence=0.75, lang_reason=None)
+    assert frag.labelled("und", 0.0, "code") == replace(frag, lang="und", lang_confidence=0.0, lang_reason="code")
