@@ -8,6 +8,7 @@ Byte files: each file is decoded by charset-normalizer alone and by
 polyglot_pipe.decode_bytes.  "Exact" means the text equals the original.
 
     PYTHONPATH=. .venv/bin/python bench/encoding/run.py
+    PYTHONPATH=. .venv/bin/python bench/encoding/run.py --margins   # where repair's margins sit
 """
 
 from __future__ import annotations
@@ -174,8 +175,50 @@ def speed() -> list[str]:
     ]
 
 
+def margin_table(rows: list[dict]) -> list[str]:
+    """Where each round trip's margin sits: the gains (log-probability per changed character)
+    ``repair`` measured for it on clean text, where it must lose, and on text it broke,
+    where it must win.  ``RoundTrip.margin`` was chosen between the two columns."""
+    from polyglot_pipe.stages import repair
+
+    def gains(texts: list[str]) -> dict[str, list[float]]:
+        """Round trip -> its best gain on each text it was tried on (later rounds retry
+        the repaired text, where it must lose: the best is the decision that counted)."""
+        by_name: dict[str, list[float]] = {}
+        for text in texts:
+            repair._TRACE = []
+            repair_text(text)
+            best: dict[str, float] = {}
+            for name, gain in repair._TRACE:
+                best[name] = max(gain, best.get(name, gain))
+            for name, gain in best.items():
+                by_name.setdefault(name, []).append(gain)
+        repair._TRACE = None
+        return by_name
+
+    clean = gains([r["text"] for r in rows] + CLEAN_EXTRAS)
+    out = ["| round trip | margin | clean: max gain | broken by it: n | min gain | share above margin |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for rt in repair.ROUND_TRIPS:
+        kind = KINDS.get(rt.name)
+        broken: list[float] = []
+        if kind is not None:
+            langs, steps = kind
+            texts = [bad for r in rows if langs is None or r["lang"] in langs
+                     if (bad := corrupt(r["text"], steps)) is not None and bad != r["text"]]
+            broken = gains(texts).get(rt.name, [])
+        worst_clean = max(clean.get(rt.name, []), default=float("nan"))
+        above = sum(g >= rt.margin for g in broken)
+        out.append(f"| {rt.name} | {rt.margin:.1f} | {worst_clean:.2f} | {len(broken)} | "
+                   f"{min(broken, default=float('nan')):.2f} | {pct(above, len(broken))} |")
+    return out
+
+
 def main() -> int:
     rows = [json.loads(line) for line in (DATA / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+    if "--margins" in sys.argv[1:]:
+        print("\n".join(margin_table(rows)))
+        return 0
     langs = sorted({r["lang"] for r in rows})
     print(f"{len(rows)} sentences, {len(langs)} languages: {' '.join(langs)}\n")
     print("\n".join(text_table(rows)))

@@ -33,7 +33,7 @@ def main() -> None:
     for alpha, word_weight in itertools.product((0.5 / 10000, 2 / 10000), (1.0, 1.5, 2.0)):
         model = _lang_model.NgramModel(alpha=alpha, word_weight=word_weight)
         identify.load_model = lambda model=model: model
-        for global_weight, prior_weight, floor in itertools.product((0.5, 1.0), (2.0, 2.5, 3.0), (0.003, 0.01)):
+        for global_weight, prior_weight, floor in itertools.product((0.5, 1.0), (2.5, 3.0, 3.5, 4.0), (0.0003, 0.001, 0.003)):
             identify.GLOBAL_PRIOR_WEIGHT, identify.PRIOR_WEIGHT, identify.PRIOR_FLOOR = global_weight, prior_weight, floor
             pipe = Pipe()
             s, t, m = score_isolated(pipe, short), score_isolated(pipe, sentences), score_mixed(pipe, mixed)

@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_common(update, argparse.SUPPRESS)
     update.set_defaults(func=run_update_index)
 
-    from polyglot_pipe.packs import build as packbuild
+    from polyglot_pipe.cli import build as packbuild
 
     build = commands.add_parser("build", help="train a small genuine pack from a parallel corpus (needs the [build] extra)")
     packbuild.add_arguments(build)

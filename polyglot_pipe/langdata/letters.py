@@ -8,20 +8,21 @@ script; see ``language_score``.
 
 from __future__ import annotations
 
-import json
 import math
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import regex
 
+from polyglot_pipe.langdata.profiles import load_profiles
 from polyglot_pipe.langdata.scripts import COMMON, script_of
 
 __all__ = ["language_score"]
 
-#: What one hard mojibake signal costs, in log-probability (an unseen bigram costs 16).
+#: What one hard mojibake signal costs, in log-probability (an unseen bigram costs 16).  Set
+#: (in sample) on bench/encoding's set so that one signal outweighs any bigram evidence:
+#: ``python bench/encoding/run.py --margins`` shows the gains it produces.
 _SIGNAL_WEIGHT = 25.0
 _UNSEEN = math.log(1e-7)
 # --------------------------------------------------------------------------
@@ -61,17 +62,14 @@ class _ScriptModel:
 @lru_cache(maxsize=1)
 def _profiles() -> dict[str, _ScriptModel]:
     """langdetect's n-gram profiles as case-folded log-probabilities, grouped by script."""
-    import langdetect
     import numpy as np
 
-    folder = Path(langdetect.__file__).parent / "profiles"
     by_script: dict[str, list[tuple[str, dict, dict]]] = {}
-    for path in sorted(folder.iterdir()):
-        data = json.loads(path.read_text(encoding="utf-8"))
+    for profile in load_profiles():
         counts: dict[str, float] = {}
         letters: dict[str, int] = {}
         singles: dict[str, int] = {}
-        for gram, n in data["freq"].items():
+        for gram, n in profile.freq.items():
             if len(gram) == 2:
                 key = gram.lower()
                 counts[key] = counts.get(key, 0) + n
@@ -86,7 +84,7 @@ def _profiles() -> dict[str, _ScriptModel]:
         for script in letters:
             # Japanese is written in kana and Han; score it under each.
             if letters[script] >= 0.05 * sum(letters.values()):
-                by_script.setdefault(script, []).append((data["name"], logp, unigrams))
+                by_script.setdefault(script, []).append((profile.name, logp, unigrams))
     models = {}
     for script, entries in by_script.items():
         tables = []

@@ -13,7 +13,6 @@ model, made exact, deterministic and fast; no library exposes that.
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 import unicodedata
@@ -28,6 +27,7 @@ import numpy as np
 
 from polyglot_pipe.errors import SetupError
 from polyglot_pipe.langdata.lexicon import Lexicons, load_lexicons
+from polyglot_pipe.langdata.profiles import load_profiles
 from polyglot_pipe.langdata.scripts import (
     COMMON,
     dominant_script,
@@ -37,7 +37,8 @@ from polyglot_pipe.langdata.scripts import (
 
 __all__ = ["NgramModel", "load_model"]
 
-#: langdetect's smoothing: alpha / BASE_FREQ added to every n-gram probability.
+#: langdetect's smoothing: alpha / BASE_FREQ added to every n-gram probability (langdetect's
+#: own default; python bench/langid/tune.py also tries 2e-4, which was no better on dev).
 ALPHA = 0.5 / 10000
 #: langdetect profile name -> the label we output (ISO 639-1).
 LABEL_OF = {"zh-cn": "zh", "zh-tw": "zh"}
@@ -49,15 +50,15 @@ _MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{
 _TOKEN_RE = re.compile(r"[^ ]+")
 _span = re.Match.span
 _MAX_CACHED_WORDS = 200_000
-#: Weight of whole-word frequency evidence against the n-gram log-likelihood (tuned on dev).
+#: Weight of whole-word frequency evidence against the n-gram log-likelihood (tuned on the bench/langid dev split: python bench/langid/tune.py).
 WORD_WEIGHT = 2.0
 #: P(word | language) for a word missing from that language's list (lists stop near 1e-6).
 FREQUENCY_FLOOR = 1e-7
 #: How much less (log) a language without a wordfreq list is assumed to use a word than
-#: the language that uses it most (tuned on dev).
+#: the language that uses it most (tuned on the bench/langid dev split: python bench/langid/tune.py).
 UNLISTED_PENALTY = 1.0
 #: P(word | language) for a word only the word list (``_lexicon``) of a language without a
-#: wordfreq list has (tuned on dev: 1e-6, 1e-5, 1e-4).
+#: wordfreq list has (chosen on the bench/langid dev split among 1e-6, 1e-5, 1e-4: bench/README.md "Issue 13").
 LEXICON_FREQUENCY = 1e-5
 
 
@@ -80,27 +81,20 @@ class NgramModel:
     """All langdetect profiles as one (n-gram x profile) matrix of log-probabilities."""
 
     def __init__(self, profile_dir: Path | None = None, alpha: float = ALPHA, word_weight: float | None = WORD_WEIGHT):
-        if profile_dir is None:
-            import langdetect
-
-            profile_dir = Path(langdetect.__file__).parent / "profiles"
-        files = sorted(p for p in Path(profile_dir).iterdir() if p.is_file())
-        if not files:
-            raise SetupError(f"no langdetect profiles in {profile_dir}")
-        profiles = [json.loads(p.read_text(encoding="utf-8")) for p in files]
-        self.profiles: tuple[str, ...] = tuple(p["name"] for p in profiles)
+        profiles = load_profiles(Path(profile_dir) if profile_dir is not None else None)
+        self.profiles: tuple[str, ...] = tuple(p.name for p in profiles)
         self.labels: tuple[str, ...] = tuple(LABEL_OF.get(name, name) for name in self.profiles)
         self.index: dict[str, int] = {}
         for profile in profiles:
-            for gram in profile["freq"]:
+            for gram in profile.freq:
                 if gram not in self.index:
                     self.index[gram] = len(self.index)
         probs = np.zeros((len(self.index), len(profiles)), dtype=np.float64)
         for j, profile in enumerate(profiles):
-            n_words = profile["n_words"]
-            rows = [self.index[g] for g in profile["freq"]]
-            counts = np.fromiter(profile["freq"].values(), dtype=np.float64, count=len(rows))
-            lengths = np.fromiter((len(g) for g in profile["freq"]), dtype=np.int64, count=len(rows))
+            n_words = profile.n_words
+            rows = [self.index[g] for g in profile.freq]
+            counts = np.fromiter(profile.freq.values(), dtype=np.float64, count=len(rows))
+            lengths = np.fromiter((len(g) for g in profile.freq), dtype=np.int64, count=len(rows))
             totals = np.array([max(n, 1) for n in n_words], dtype=np.float64)[lengths - 1]
             probs[rows, j] = counts / totals
         # one extra row of zeros: where an n-gram no profile has points, so that a word's
@@ -133,7 +127,7 @@ class NgramModel:
         by_script: dict[str, list[int]] = {}
         for j, profile in enumerate(profiles):
             mass: Counter[str] = Counter()
-            for gram, count in profile["freq"].items():
+            for gram, count in profile.freq.items():
                 if len(gram) == 1 and gram != " ":
                     script = script_of(gram)
                     if script != COMMON:

@@ -54,9 +54,11 @@ __all__ = ["LanguageIdentifier", "UNDETERMINED"]
 
 UNDETERMINED = "und"
 
-#: Weight of how common a language is in general (log space; tuned on dev).
+#: Weight of how common a language is in general (log space).  Tuned on the bench/langid dev
+#: split (never test) with ``python bench/langid/tune.py``; bench/README.md "Issue 13" has the grid.
 GLOBAL_PRIOR_WEIGHT = 0.5
-#: Weight of the document prior against the fragment's own log-likelihood.
+#: Weight of the document prior against the fragment's own log-likelihood (tuned as
+#: GLOBAL_PRIOR_WEIGHT: the sweep 2.5/3/3.5/4 x floor 0.0003/0.001/0.003 peaks at 3, 0.001).
 PRIOR_WEIGHT = 3.0
 #: Share of the document's evidence a language absent from it still gets in the prior:
 #: the prior's pull is bounded (PRIOR_WEIGHT x log(1 / PRIOR_FLOOR) nats), however long
@@ -78,6 +80,9 @@ BORROW_PER_LETTER = 2.0
 NAME_BORROW_SHARE = 0.25
 #: Fragments with fewer scored words than this keep no per-word rows (nothing to decode).
 MIN_DECODE_WORDS = 2
+#: The weight of an all-capitals text's evidence once lowercased (capitals are often names,
+#: credits, acronyms).  Raised from a first 0.25 on the bench/langid dev split (0.4 did
+#: better on its all-capital lines); re-check with python bench/langid/run_eval.py --split dev.
 ALL_CAPS_TRUST = 0.4
 #: No word (outside URLs, e-mail addresses, numbers) this long: no language, "und".
 MIN_LETTERS = 2

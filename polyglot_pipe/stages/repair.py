@@ -44,7 +44,9 @@ class RoundTrip:
     shown_as: str
     really: str
     #: the gain in log-probability per changed character it needs; Latin-to-Latin
-    #: repairs need more, because clean accented Latin text is everywhere
+    #: repairs need more, because clean accented Latin text is everywhere.  Tuned (in
+    #: sample) on bench/encoding's sentences: ``python bench/encoding/run.py --margins``
+    #: prints, per round trip, the best gain on clean text and on text it broke.
     margin: float = 1.0
 
     def undo(self, text: str) -> str | None:
@@ -96,10 +98,8 @@ _ASCII_LETTERS_RE = regex.compile(r"[A-Za-z]")
 
 
 from polyglot_pipe.langdata.letters import (  # noqa: E402  (the scorer, shared with decode)
-    _MAX_CACHED,
     _MAX_CACHED_LINE,
     _MAX_CACHED_LINES,
-    _SIGNALS_CACHE,
     _evidence,
     _signals,
     language_score,
@@ -187,7 +187,9 @@ _BY_NAME = {rt.name: rt for rt in ROUND_TRIPS}
 #: Characters of context on each side of a span when judging it.
 _CONTEXT = 100
 _TRACE: list | None = None  # (round trip, gain) pairs land here when set: used to tune the margins
-#: A span needs a word of this many letters before a legacy round trip may change it (one "à" is no evidence).
+#: A span needs a word of this many letters before a legacy round trip may change it (one "à" is
+#: no evidence).  Chosen on bench/encoding's set (``python bench/encoding/run.py``): 2 let clean
+#: two-letter words flip, 4 left short Slovene/Croatian words broken; bench/README.md "Repair".
 MIN_LETTERS = 3
 
 
