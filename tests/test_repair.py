@@ -215,3 +215,51 @@ def test_each_line_is_repaired_on_its_own_and_the_same_every_time(lines):
     page = repair_text("\n".join(lines))[0]
     assert page.split("\n") == alone
     assert repair_text("\n".join(reversed(lines)))[0].split("\n") == alone[::-1]
+
+
+# The speed shortcuts must not change a decision: a round trip skipped because the text has
+# no character its code page can encode would have left the text as it was, and the
+# per-word bigram sums give the score the whole-text gather gives.
+_MIXED_ALPHABET = st.characters(
+    codec="utf-8", categories=("L", "N", "P", "Zs", "S")
+) | st.sampled_from("Заголовок Çàãîëîâîê ъБЗПМПЧПЛ «»—№ αβγ żółć é")
+
+
+@given(st.text(_MIXED_ALPHABET, max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_round_trips_skipped_by_repertoire_would_change_nothing(text):
+    from polyglot_pipe.stages.repair import ROUND_TRIPS
+
+    non_ascii = {c for c in text if c > "\x7f"}
+    for trip in ROUND_TRIPS:
+        if trip.really == "utf-8":
+            if not non_ascii <= trip.repertoire:
+                assert trip.undo(text) is None
+        elif non_ascii.isdisjoint(trip.repertoire):
+            assert trip.undo_words(text) == text
+
+
+@given(st.text(_MIXED_ALPHABET, max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_word_by_word_score_equals_the_whole_text_score(text):
+    from polyglot_pipe.langdata import letters
+
+    models = letters._profiles()
+    for script, group in _groups(text).items():
+        model = models.get(script)
+        if model is None or script == "Han":
+            continue
+        norm = " " + " ".join(group) + " "
+        whole = model.bigrams.best([norm[i : i + 2] for i in range(len(norm) - 1)])
+        by_word = float(sum(map(model.word_vector, group)).max())
+        assert by_word == pytest.approx(whole, abs=1e-9)
+
+
+def _groups(text: str) -> dict[str, list[str]]:
+    from polyglot_pipe.langdata import letters
+    from polyglot_pipe.langdata.scripts import script_of
+
+    groups: dict[str, list[str]] = {}
+    for word in text.translate(letters._NORMAL_TABLE).split():
+        groups.setdefault(script_of(word[0]), []).append(word)
+    return groups

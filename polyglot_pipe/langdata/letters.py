@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import regex
@@ -57,6 +57,20 @@ class _ScriptModel:
     langs: tuple[str, ...]
     bigrams: _Table
     unigrams: _Table
+    #: word -> its bigrams' log-probabilities summed per language (bounded: emptied when full)
+    words: dict = field(default_factory=dict)
+
+    def word_vector(self, word: str):
+        """The bigram log-probabilities of " word " summed per language (cached: words recur)."""
+        vector = self.words.get(word)
+        if vector is None:
+            if len(self.words) >= _MAX_CACHED:
+                self.words.clear()
+            grams = " " + word + " "
+            unseen = len(self.bigrams.rows)
+            rows = [self.bigrams.rows.get(grams[i : i + 2], unseen) for i in range(len(word) + 1)]
+            vector = self.words[word] = self.bigrams.matrix[rows].sum(axis=0)
+        return vector
 
 
 @lru_cache(maxsize=1)
@@ -220,13 +234,17 @@ def _evidence(text: str) -> tuple[float, int]:
             total += model.unigrams.best(chars)
             count += len(chars)
             continue
-        norm = " " + " ".join(group) + " "
-        bigrams = [norm[i : i + 2] for i in range(min(len(norm) - 1, 1000))]
-        if model is not None:
-            total += model.bigrams.best(bigrams)
-        else:
-            total += _UNSEEN * len(bigrams)
-        count += len(bigrams)
+        n_bigrams = sum(map(len, group)) + len(group)  # " w1 w2 " has one bigram per letter and space
+        if model is None:
+            n_bigrams = min(n_bigrams, 1000)
+            total += _UNSEEN * n_bigrams
+        elif n_bigrams <= 1000:
+            total += float(sum(map(model.word_vector, group)).max())
+        else:  # long text: its first 1,000 bigrams, as langdetect reads a sample
+            norm = " " + " ".join(group) + " "
+            n_bigrams = 1000
+            total += model.bigrams.best([norm[i : i + 2] for i in range(1000)])
+        count += n_bigrams
     return total, count
 
 

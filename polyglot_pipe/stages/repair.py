@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-125x" codecs)
@@ -49,6 +50,11 @@ class RoundTrip:
     #: prints, per round trip, the best gain on clean text and on text it broke.
     margin: float = 1.0
 
+    @property
+    def repertoire(self) -> frozenset[str]:
+        """The non-ASCII characters ``shown_as`` can encode: text with none of them never changes."""
+        return _repertoire(self.shown_as)
+
     def undo(self, text: str) -> str | None:
         """The text as it should have been shown, or None when this round trip cannot apply."""
         try:
@@ -68,6 +74,11 @@ class RoundTrip:
         if whole is not None and self.really != "utf-8":
             return whole
         return _NON_ASCII_TOKEN_RE.sub(lambda m: self.undo(m.group()) or m.group(), text)
+
+
+@lru_cache(maxsize=None)
+def _repertoire(codec: str) -> frozenset[str]:
+    return frozenset(bytes([b]).decode(codec, errors="ignore") for b in range(0x80, 0x100)) - {""}
 
 
 # "sloppy" codecs decode the five bytes cp125x leaves undefined as C1 controls,
@@ -220,8 +231,16 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
         if _signals(fixed) >= _signals(span) and gain < 1.0:
             fixed = plan = None
     raw_letters = _letter_share(span)
+    non_ascii = {c for c in set(span) if c > "\x7f"}
     best: tuple[float, str, str] | None = None
     for rt in ROUND_TRIPS:
+        # exact shortcuts: a UTF-8 trip needs every character encodable, a single-byte
+        # trip changes nothing when no character is (Cyrillic under cp1252)
+        if rt.really == "utf-8":
+            if not non_ascii <= rt.repertoire:
+                continue
+        elif non_ascii.isdisjoint(rt.repertoire):
+            continue
         # UTF-8 must decode the whole span; single-byte trips go word by word
         repaired = rt.undo(span) if rt.really == "utf-8" else rt.undo_words(span)
         if repaired is None or repaired == span or repaired == fixed:
@@ -231,7 +250,7 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
             if not _enough_change(span, repaired) or _letter_share(repaired) < raw_letters:
                 continue
             changed_words = [r for w, r in zip(_TOKEN_RE.findall(span), _TOKEN_RE.findall(repaired)) if w != r]
-            if max(sum(c.isalpha() for c in w) for w in changed_words) < MIN_LETTERS:
+            if max(sum(map(str.isalpha, w)) for w in changed_words) < MIN_LETTERS:
                 continue
             total, count = _evidence(before + repaired + after)
             changed = sum(map(operator.ne, span, repaired))
