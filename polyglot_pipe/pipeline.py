@@ -270,14 +270,14 @@ class Pipeline:
         return self.translator.translate_documents(docs)
 
     def _label_all(self, items, on_error) -> Iterator[Document]:
-        for index, item in enumerate(items):
-            doc_id, data = item if isinstance(item, tuple) else (str(index), item)
-            try:
-                yield self.label(data, doc_id)
-            except Exception as exc:
-                if on_error is None:
-                    raise
-                on_error(doc_id, exc)
+        for batch in _batches(items):
+            for doc_id, doc in label_documents(self.identifier, batch, self.html):
+                if not isinstance(doc, Exception):
+                    yield doc
+                elif on_error is None:
+                    raise doc
+                else:
+                    on_error(doc_id, doc)
 
     def _label_in_workers(self, items, on_error) -> Iterator[Document]:
         """``_label_all`` spread over worker processes, in order, with a bounded window in flight.
@@ -312,19 +312,10 @@ class Pipeline:
                     yield doc
 
         try:
-            batch: list[tuple[str, str | bytes]] = []
-            size = 0
-            for index, item in enumerate(items):
-                doc_id, data = item if isinstance(item, tuple) else (str(index), item)
-                batch.append((doc_id, data))
-                size += len(data)
-                if len(batch) >= _BATCH_DOCS or size >= _BATCH_BYTES:
-                    in_flight.append(pool.submit(_label_batch, batch))
-                    batch, size = [], 0
-                    while len(in_flight) >= 3 * self.workers:
-                        yield from results(in_flight.popleft())
-            if batch:
+            for batch in _batches(items):
                 in_flight.append(pool.submit(_label_batch, batch))
+                while len(in_flight) >= 3 * self.workers:
+                    yield from results(in_flight.popleft())
             while in_flight:
                 yield from results(in_flight.popleft())
         finally:
@@ -332,9 +323,24 @@ class Pipeline:
                 future.cancel()
 
 
-# Work sent to one worker at a time: a few documents, or about a megabyte.
+# Work labelled together (sent to one worker at a time): a few documents, or about a megabyte.
 _BATCH_DOCS = 16
 _BATCH_BYTES = 1 << 20
+
+
+def _batches(items: Iterable[Item]) -> Iterator[list[tuple[str, str | bytes]]]:
+    """(id, data) pairs in batches of ``_BATCH_DOCS`` documents or ``_BATCH_BYTES``, read lazily."""
+    batch: list[tuple[str, str | bytes]] = []
+    size = 0
+    for index, item in enumerate(items):
+        doc_id, data = item if isinstance(item, tuple) else (str(index), item)
+        batch.append((doc_id, data))
+        size += len(data)
+        if len(batch) >= _BATCH_DOCS or size >= _BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 _worker_identifier: LanguageIdentifier | None = None
 
 
@@ -346,6 +352,30 @@ def label_document(identifier, data: str | bytes, doc_id: str, html: bool | None
     if is_html(data, doc_id, html):
         return _finish_page(identifier(load_page(data, doc_id)), identifier)
     return identifier(load_document(data, doc_id))
+
+
+def label_documents(identifier, batch, html: bool | None = None) -> list[tuple[str, Document | Exception]]:
+    """``label_document`` for several (id, data) pairs, each result a Document or the
+    exception its item raised.  The words of all their fragments are scored in one pass
+    (``LanguageIdentifier.prefetch``): for one-line documents that pass was most of the cost."""
+    loaded: list[tuple[str, Document | Exception, bool]] = []
+    for doc_id, data in batch:
+        try:
+            page = is_html(data, doc_id, html)
+            loaded.append((doc_id, load_page(data, doc_id) if page else load_document(data, doc_id), page))
+        except Exception as exc:
+            loaded.append((doc_id, exc, False))
+    identifier.prefetch(doc for _, doc, _ in loaded if isinstance(doc, Document))
+    out: list[tuple[str, Document | Exception]] = []
+    for doc_id, doc, page in loaded:
+        if isinstance(doc, Document):
+            try:
+                labelled = identifier(doc)
+                doc = _finish_page(labelled, identifier) if page else labelled
+            except Exception as exc:
+                doc = exc
+        out.append((doc_id, doc))
+    return out
 
 
 def _start_worker(langs, parent: int | None = None, html=None) -> None:
@@ -379,13 +409,10 @@ def _exit_with_parent(parent: int) -> None:
 
 def _label_batch(batch: list[tuple[str, str | bytes]]) -> list[tuple[str, Document | Exception]]:
     """In a worker: label each document; an error travels back as the exception, for ``on_error``."""
-    out: list[tuple[str, Document | Exception]] = []
-    for doc_id, data in batch:
-        try:
-            out.append((doc_id, label_document(_worker_identifier, data, doc_id, _worker_html)))
-        except Exception as exc:
-            out.append((doc_id, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}")))
-    return out
+    return [
+        (doc_id, doc if not isinstance(doc, Exception) or _picklable(doc) else RuntimeError(f"{type(doc).__name__}: {doc}"))
+        for doc_id, doc in label_documents(_worker_identifier, batch, _worker_html)
+    ]
 
 
 def _picklable(exc: Exception) -> bool:

@@ -331,6 +331,13 @@ class LanguageIdentifier:
         with _LABEL_LOCK:
             return self._label(doc)
 
+    def prefetch(self, docs: Iterable[Document]) -> None:
+        """Score the words of every fragment of ``docs`` in one pass, before labelling them
+        one by one: the numpy calls of a pass cost about the same for one short document as
+        for sixteen.  Labels do not change (evidence depends on the fragment alone)."""
+        with _LABEL_LOCK:
+            self._evidence_many((f.original, f.script) for doc in docs for f in doc.fragments)
+
     def _label(self, doc: Document) -> Document:
         fragments = doc.fragments
         self._evidence_many((f.original, f.script) for f in fragments)
