@@ -343,3 +343,35 @@ def test_code_and_markup_are_und_with_a_reason_and_prose_with_code_in_it_keeps_i
     assert by_text["The function mprotect() fails when the address is not aligned."]["lang"] == "en"
     russian = [r for r in records if r["lang"] == "ru"]
     assert russian and "lang_reason" not in russian[0]
+
+
+def test_confidence_is_calibrated_not_the_raw_posterior(identify):
+    """Issue 13: a label with scored evidence is never shown as 1.00 (identify.MAX_CONFIDENCE);
+    a long plain sentence is at the cap, a one-word UI string well below it, and a label
+    the script decides alone (Hangul) or "und" keeps 1.0.  The calibration itself is
+    measured by bench/langid/calibrate.py, not here."""
+    from polyglot_pipe.stages import identify as module
+
+    sentence = labelled(identify, "Die Datei konnte nicht geöffnet werden, weil das Verzeichnis nicht existiert.")
+    assert [(f.lang, f.lang_confidence) for f in sentence.fragments] == [("de", module.MAX_CONFIDENCE)]
+    word = labelled(identify, "Video").fragments[0]
+    assert word.lang_confidence < 0.9  # es, de, it, ... all write it: 0.26 (the raw posterior said 0.76)
+    assert labelled(identify, "파일을 열 수 없습니다").fragments[0].lang_confidence == 1.0
+    assert labelled(identify, "2024-01-06").fragments[0].lang_confidence == 1.0  # und: no letters
+    assert module.MAX_CONFIDENCE < 0.995  # shown to two decimals, never "1.00"
+
+
+def test_calibration_keeps_the_labels(identify, monkeypatch):
+    """The temperature changes confidences only: the same labels with and without it."""
+    from polyglot_pipe.stages import identify as module
+
+    text = "Subscribe\nПодписаться\nSe connecter\nDie Datei wurde gelöscht.\nVideo\nOK\n"
+
+    def labels() -> list[tuple[int, int, str]]:
+        doc = LanguageIdentifier()(segment_document(Document(id="a", text=text)))
+        return [(f.start, f.end, f.lang) for f in doc.fragments]
+
+    calibrated = labels()
+    monkeypatch.setattr(module, "CONFIDENCE_TEMPERATURE", 1.0)
+    monkeypatch.setattr(module, "MAX_CONFIDENCE", 1.0)
+    assert labels() == calibrated

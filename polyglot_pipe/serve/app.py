@@ -298,7 +298,11 @@ def _not_available(langs: dict, source: str, target: str) -> str:
 
 
 def _ranking(doc) -> list[dict]:
-    """Languages of a text, by their share of its letters times their fragments' confidence, 0-100."""
+    """Languages of a text, by their share of its letters times their fragments' confidence, 0-100.
+
+    Confidences are calibrated and capped at 0.99 where evidence was scored
+    (identify.MAX_CONFIDENCE), so a text all in one language says 99, not 100,
+    unless its script decides the language."""
     weights: dict[str, float] = {}
     total = 0
     for frag in doc.fragments:

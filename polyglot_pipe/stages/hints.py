@@ -13,7 +13,9 @@ posterior still prefers it.  So a ``<span lang="ru">`` on a short Russian word i
 ``ru`` even where the word alone looks Bulgarian, but a paragraph the page calls
 English that is plainly German stays German.  A hint for a language that does
 not write the fragment's script (``lang="ru"`` on "Email") is no evidence at all,
-and letterless fragments stay "und".  The confidence is that posterior.
+and letterless fragments stay "und".  The confidence is that posterior, calibrated as
+the identifier's own (``identify.calibrated_confidence``: the hint is one more prior on
+the same log scale).
 
 The boosts are chosen, not tuned, on the identifier's own scale: an element's
 own claim pulls as far as the document prior can at most (identify's
@@ -30,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from polyglot_pipe.model import Document
+from polyglot_pipe.stages.identify import calibrated_confidence
 
 __all__ = ["HINT_NATS", "HINT_NATS_ROOT", "apply_lang_hints"]
 
@@ -61,10 +64,9 @@ def apply_lang_hints(doc: Document, hints: Sequence[tuple[str, bool] | None], id
         boost = np.zeros(len(ev.candidates))
         boost[columns] = HINT_NATS_ROOT if page_wide else HINT_NATS
         scores = np.asarray(ev.loglik, dtype=float) + boost
-        posterior = np.exp(scores - scores.max())
-        posterior /= posterior.sum()
-        best = int(posterior.argmax())
-        if best in columns:
-            fragments[i] = frag.labelled(lang, float(min(1.0, posterior[columns].sum())))
+        if int(scores.argmax()) in columns:
+            chosen = np.zeros(len(ev.candidates), dtype=bool)
+            chosen[columns] = True
+            fragments[i] = frag.labelled(lang, calibrated_confidence(scores, chosen))
             changed = True
     return doc.replace_fragments(fragments) if changed else doc

@@ -228,7 +228,12 @@ def check_translate_options(*, device: str = "auto", beam_size: int = 4, threads
             raise OptionError("--device cuda: no CUDA GPU is visible to CTranslate2 (use --device cpu or auto)")
 
 
-#: How sure a label must be before a missing pack for it is worth installing.
+#: How sure a label must be before a missing pack for it is worth installing.  Chosen by
+#: hand; since confidences are calibrated (identify.CONFIDENCE_TEMPERATURE) it means "right
+#: nine times in ten".  Checked on the bench/langid mixed documents: a pack would be asked
+#: for a language not in the document in 0 of 100 dev and 0 of 100 test documents (1 and 3
+#: with the raw posterior), and each document's foreign language still has a fragment at
+#: 0.9 or more in 97 of 98 dev documents (as before) and 99 of 99 test ones.
 INSTALL_CONFIDENCE = 0.9
 
 
