@@ -349,9 +349,10 @@ _worker_html: bool | None = None
 
 def label_document(identifier, data: str | bytes, doc_id: str, html: bool | None = None) -> Document:
     """Decode, repair, segment and label one text or page."""
-    if is_html(data, doc_id, html):
-        return _finish_page(identifier(load_page(data, doc_id)), identifier)
-    return identifier(load_document(data, doc_id))
+    [(_, doc)] = label_documents(identifier, [(doc_id, data)], html)
+    if isinstance(doc, Exception):
+        raise doc
+    return doc
 
 
 def label_documents(identifier, batch, html: bool | None = None) -> list[tuple[str, Document | Exception]]:
