@@ -341,6 +341,8 @@ def _batches(items: Iterable[Item]) -> Iterator[list[tuple[str, str | bytes]]]:
             batch, size = [], 0
     if batch:
         yield batch
+
+
 _worker_identifier: LanguageIdentifier | None = None
 
 
