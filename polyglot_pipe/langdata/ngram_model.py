@@ -50,6 +50,9 @@ _MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{
 _TOKEN_RE = re.compile(r"[^ ]+")
 _span = re.Match.span
 _MAX_CACHED_WORDS = 200_000
+#: n-gram rows gathered at once when words are summed (x ~55 profiles x 8 bytes: ~29 MB);
+#: a text's memory no longer grows with its longest word (a 1 MB word took 1.6 GB).
+_ROWS_PER_GATHER = 1 << 16
 #: Weight of whole-word frequency evidence against the n-gram log-likelihood (tuned on the bench/langid dev split: python bench/langid/tune.py).
 WORD_WEIGHT = 2.0
 #: P(word | language) for a word missing from that language's list (lists stop near 1e-6).
@@ -200,7 +203,7 @@ class NgramModel:
         if not len(known):
             return
         # each word's rows summed: logp[rows].sum(axis=0) for all words at once (equal up to rounding, ~1e-13)
-        sums = np.add.reduceat(self.logp[rows], starts_all[nonempty], axis=0)
+        sums = _row_sums(self.logp, rows, starts_all[nonempty])
         vectors = sums[np.searchsorted(nonempty, known)]
         known_words = [new[i] for i in known.tolist()]
         groups = ["Latin" if word.isascii() else script_group(dominant_script(word)) for word in known_words]
@@ -276,6 +279,32 @@ class NgramModel:
             grown = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
             grown[: len(old)] = old
             setattr(self, name, grown)
+
+
+def _row_sums(logp: np.ndarray, rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``np.add.reduceat(logp[rows], starts, axis=0)`` gathering at most _ROWS_PER_GATHER rows at a time.
+
+    Words are summed in runs that fit (each word's sum is the same reduceat over
+    the same rows, so bit for bit today's); a single word with more n-grams than
+    that (over ~21,000 letters) is summed as counts of its distinct n-grams, equal
+    up to rounding and linear in its length.
+    """
+    if len(rows) <= _ROWS_PER_GATHER:
+        return np.add.reduceat(logp[rows], starts, axis=0)
+    ends = np.append(starts[1:], len(rows))
+    out = np.empty((len(starts), logp.shape[1]), dtype=logp.dtype)
+    i = 0
+    while i < len(starts):
+        lo = int(starts[i])
+        j = max(int(np.searchsorted(ends, lo + _ROWS_PER_GATHER, side="right")), i + 1)
+        hi = int(ends[j - 1])
+        if hi - lo > _ROWS_PER_GATHER:  # one long word
+            distinct, counts = np.unique(rows[lo:hi], return_counts=True)
+            out[i] = counts.astype(logp.dtype) @ logp[distinct]
+        else:
+            out[i:j] = np.add.reduceat(logp[rows[lo:hi]], starts[i:j] - lo, axis=0)
+        i = j
+    return out
 
 
 class WordFrequencies:
