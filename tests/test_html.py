@@ -287,10 +287,13 @@ def test_any_tag_soup_is_read_whole_and_written_back_unchanged(page_labeller, so
         last = run.end
     doc = page_labeller.label(soup, "soup")  # Document checks that fragments tile the text
     assert doc.rebuild() == doc.text
-    # with no rendering to put in, the page written back is the page as parsed
+    # with no rendering to put in, the page written back is the page as parsed, serialised
+    # as the parser itself serialises it: HTML's serialisation does not round-trip every
+    # quirks-mode tree ("<p></div><table><p>" parses to <p><p></p><table></table></p>, whose
+    # text re-parses with one <p> more), so both sides go through it once
     records = doc.to_records()
     out = LexborHTMLParser(render_page(doc.meta["html"], records))
-    assert _nodes(out) == _nodes(LexborHTMLParser(soup))
+    assert _nodes(out) == _nodes(LexborHTMLParser(LexborHTMLParser(soup).html))
 
 
 def _nodes(tree) -> list[tuple]:
