@@ -287,13 +287,14 @@ def test_any_tag_soup_is_read_whole_and_written_back_unchanged(page_labeller, so
         last = run.end
     doc = page_labeller.label(soup, "soup")  # Document checks that fragments tile the text
     assert doc.rebuild() == doc.text
-    # with no rendering to put in, the page written back is the page as parsed, serialised
-    # as the parser itself serialises it: HTML's serialisation does not round-trip every
-    # quirks-mode tree ("<p></div><table><p>" parses to <p><p></p><table></table></p>, whose
-    # text re-parses with one <p> more), so both sides go through it once
+    # with no rendering to put in, the page written back is the page as parsed; where HTML
+    # text cannot hold that tree ("<p></div><table><p>" parses, in quirks mode, to
+    # <p><p></p><table></table></p>, whose text re-parses with one <p> more), it is the page
+    # as the parser itself writes it back
     records = doc.to_records()
-    out = LexborHTMLParser(render_page(doc.meta["html"], records))
-    assert _nodes(out) == _nodes(LexborHTMLParser(LexborHTMLParser(soup).html))
+    out = _nodes(LexborHTMLParser(render_page(doc.meta["html"], records)))
+    parsed = LexborHTMLParser(soup)
+    assert out == _nodes(parsed) or out == _nodes(LexborHTMLParser(parsed.html))
 
 
 def _nodes(tree) -> list[tuple]:
