@@ -58,8 +58,9 @@ LATIN_OR_CYR_LETTER_RE = re.compile(r"[A-Za-z\u0400-\u04FF]")
 # LibreOffice '~File'. Removed on both sides before anything is compared.
 ACCEL_RE = re.compile(r"(?<![_\w])_(?=\w)|&(?![&#\w]+;)(?<!&&)(?=\w)|~(?=\w)")
 # Placeholders compared as a multiset (positional index dropped so '%1$s' == '%s'):
-# printf directives, Qt '%1', '{0}'/'{name}', '$VAR'/'${VAR}', and markup tags by name.
+# Python '%(name)s', printf directives, Qt '%1', '{0}'/'{name}', '$VAR'/'${VAR}', and markup tags by name.
 PLACEHOLDER_RES = (
+    re.compile(r"%\([A-Za-z0-9_.-]+\)[-+ #0]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]"),   # Python %(name)s
     re.compile(r"%(?:\d+\$)?[-+ #0']*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|h|ll|l|j|z|t|L|q|I64)?"
                r"[diouxXeEfFgGcspaSn]|%<PRI\w+>"),
     re.compile(r"%\d+"),

@@ -60,6 +60,8 @@ def test_accelerators_removed_both_sides():
     ("Copy {0}", "Копировать {1}", False),
     ("<b>Warning</b>", "Внимание", False),
     ("100%% done, %s", "готово на 100%%, %s", True),
+    ("%(count)d items in %(name)s", "%(name)s: %(count)d элементов", True),
+    ("%(count)d items", "%(num)d элементов", False),
 ])
 def test_placeholder_multiset(en, ru, kept):
     pair, rule = dc.clean_pair(en, ru)
