@@ -179,7 +179,11 @@ def read_man_pages(root: Path):
                 yield lang, name, sentence
 
 
-def build(root: Path, rng: random.Random) -> list[dict]:
+def collect(root: Path) -> dict:
+    """The pools every item is drawn from: short UI strings by language (text -> source),
+    the languages each short string is a translation in, long UI strings, UI word counts
+    and man-page prose sentences by language (untranslated ones dropped).  build_placement.py
+    draws from the same pools."""
     short = defaultdict(dict)  # lang -> text -> source
     string_langs = defaultdict(set)  # text -> every language it is a UI string in
     long_ui = defaultdict(dict)
@@ -213,7 +217,14 @@ def build(root: Path, rng: random.Random) -> list[dict]:
     for lang, page, sentence in json.loads(cache.read_text(encoding="utf-8")):
         prose[lang].setdefault(sentence, page)
     drop_untranslated(prose, long_ui)
+    return dict(short=short, string_langs=string_langs, long_ui=long_ui, ui_words=ui_words, prose=prose)
 
+
+def build(root: Path, rng: random.Random) -> list[dict]:
+    pools = collect(root)
+    short, string_langs, long_ui, ui_words, prose = (
+        pools[k] for k in ("short", "string_langs", "long_ui", "ui_words", "prose")
+    )
     items: list[dict] = []
     for lang in sorted(short):
         texts = sorted(short[lang])
