@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import re
 import struct
@@ -41,7 +40,7 @@ MANIFEST_FIELDS = ("package", "source", "version", "filename", "size", "sha256",
 
 # Split rule (README): sha256 of the *source* package name, first 8 hex digits as an int,
 # modulo 100: 0-1 -> dev, 2-3 -> test, else train. Whole source packages only.
-DEV_BUCKETS = range(0, 2)
+DEV_BUCKETS = range(2)
 TEST_BUCKETS = range(2, 4)
 
 # Length bounds (characters, after cleaning). 400 chars keeps a side under the trainer's
@@ -301,11 +300,11 @@ def licence_summary(copyright_text: str | None) -> str:
     copyright file, the licence names it mentions, marked '(free-form)'."""
     if copyright_text is None:
         return "unknown (no copyright file)"
-    names = sorted({m.strip() for m in re.findall(r"^License:[ \t]*(\S[^\n]*)$", copyright_text, re.M)})
+    names = sorted({m.strip() for m in re.findall(r"^License:[ \t]*(\S[^\n]*)$", copyright_text, re.MULTILINE)})
     if names:
         return "; ".join(names)[:300]
     found = sorted({m.upper().replace(" ", "-") for m in re.findall(
-        r"\b(L?GPL|GFDL|MPL|BSD|MIT|Apache|Artistic|CC-BY(?:-SA)?|public domain)\b", copyright_text, re.I)})
+        r"\b(L?GPL|GFDL|MPL|BSD|MIT|Apache|Artistic|CC-BY(?:-SA)?|public domain)\b", copyright_text, re.IGNORECASE)})
     return ("; ".join(found) + " (free-form)") if found else "unknown (free-form)"
 
 

@@ -47,7 +47,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from build_eval import EXPECTED_SCRIPT, _WORD, collect, fetch, looks_english, split_of  # noqa: E402
+from build_eval import _WORD, EXPECTED_SCRIPT, collect, fetch, looks_english, split_of
 
 PLACEMENTS = ("own_line", "between_sentences", "between_glued", "inside_sentence", "chrome")
 N_DOCS_PER_SPLIT = 200

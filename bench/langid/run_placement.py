@@ -29,10 +29,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
 
-from run_eval import Lingua, Pipe, RawLangdetect, load  # noqa: E402
+from run_eval import Lingua, Pipe, RawLangdetect, load
 
-from polyglot_pipe.model import Document  # noqa: E402
-from polyglot_pipe.stages.segment import segment_document  # noqa: E402
+from polyglot_pipe.model import Document
+from polyglot_pipe.stages.segment import segment_document
 
 _LINE = re.compile(r"[^\n]+")
 COLUMNS = (
