@@ -58,3 +58,18 @@ def test_a_one_megabyte_word_is_labelled_without_gigabytes():
     assert lang  # labelled (whatever the letters say), not dropped
     assert peak_mb < 900, f"peak RSS {peak_mb} MB for a 1 MB word"
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Zж Я中あ한ا1.!é\u0301")), max_size=30))
+def test_dominant_script_is_the_script_of_most_letters(text):
+    """The fast per-character look-up gives what counting script_of over the text gives
+    (first seen wins a tie, as Counter.most_common does)."""
+    from collections import Counter
+
+    from polyglot_pipe.langdata.scripts import COMMON, dominant_script, script_of
+
+    counts = Counter(script_of(c) for c in text)
+    counts.pop(COMMON, None)
+    expected = counts.most_common(1)[0][0] if counts else COMMON
+    assert dominant_script(text) == expected

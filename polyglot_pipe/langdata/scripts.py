@@ -68,7 +68,8 @@ def dominant_script(text: str) -> str:
     """The script of most letters in ``text``, or "Common" when it has none."""
     if text.isascii():
         return "Latin" if any(c.isalpha() for c in text) else COMMON
-    counts = Counter(script_of(c) for c in text)
+    scripts = list(map(_cache.get, text))  # a C-level look-up per character; script_of fills gaps
+    counts = Counter(map(script_of, text) if None in scripts else scripts)
     counts.pop(COMMON, None)
     if not counts:
         return COMMON
