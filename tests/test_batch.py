@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -169,7 +170,11 @@ def test_killed_run_loses_no_finished_output_leaves_no_partial_file_and_resumes(
 
     resumed = run_cli("run", str(corpus), "-o", f"{out}/", *common[:-1])
     assert resumed.returncode == 0, resumed.stderr
-    assert f"skipped {len(at_kill)} input(s)" in resumed.stderr.decode()
+    # Every output there is skipped, but the one renamed into place in the instant before the
+    # kill may have no journal line yet: it is redone (never wrongly skipped), by design.
+    said = re.search(r"skipped (\d+) input\(s\)", resumed.stderr.decode())
+    skipped = int(said.group(1)) if said else 0
+    assert len(at_kill) - 1 <= skipped <= len(at_kill), resumed.stderr
     assert outputs(out) == expected
     assert leftovers(out) == [], "the killed run's temporary files are cleaned up"
 
