@@ -14,8 +14,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
-from itertools import islice
+from dataclasses import dataclass, replace
 
 from polyglot_pipe.model import Document, Edit
 from polyglot_pipe.stages.decode import decode_bytes
@@ -23,9 +22,33 @@ from polyglot_pipe.stages.identify import LanguageIdentifier
 from polyglot_pipe.stages.repair import repair_text
 from polyglot_pipe.stages.segment import segment_document
 
-__all__ = ["Pipeline", "attach_repairs", "is_html", "load_document", "load_page", "process"]
+__all__ = ["Block", "Pipeline", "attach_repairs", "is_html", "load_document", "load_page", "process"]
 
-Item = str | bytes | tuple[str, str | bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One block of a document too long to hold whole (polyglot_pipe.io.blocks cuts it
+    where no stage looks across), with the whole document's prior ``votes``
+    (``LanguageIdentifier.document_votes``), so that it is labelled as in one piece.
+    ``encoding`` is the document's, for its first block.  Its Document has
+    ``meta["block"]`` = (index, last, cut_unsafe), for io.blocks.BlockCursor."""
+
+    text: str
+    votes: dict
+    encoding: str | None = None
+    index: int = 0
+    last: bool = True
+    cut_unsafe: bool = False  # cut where fragments may differ from one piece (CUT_ISSUE)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+
+#: doc_issues of a block cut where no safe cut was found (polyglot_pipe.io.blocks).
+CUT_ISSUE = "cut-for-memory"
+
+Item = str | bytes | Block | tuple[str, str | bytes | Block]
 
 
 def load_document(data: str | bytes, doc_id: str = "0") -> Document:
@@ -258,10 +281,7 @@ class Pipeline:
             labelled = self._label_in_workers(items, on_error)
         else:
             labelled = self._label_all(items, on_error)
-        while True:
-            chunk = list(islice(labelled, self.chunk_size))
-            if not chunk:
-                return
+        for chunk in _chunks(labelled, self.chunk_size, _CHUNK_CHARS):
             yield from self._translate(chunk)
 
     def _translate(self, docs: list[Document]) -> list[Document]:
@@ -323,6 +343,24 @@ class Pipeline:
                 future.cancel()
 
 
+def _chunks(docs: Iterator[Document], size: int, chars: int) -> Iterator[list[Document]]:
+    """Lists of ``size`` documents, or fewer holding ``chars`` characters of text: a
+    chunk of long documents (blocks of a big file) must not hold dozens of megabytes."""
+    chunk: list[Document] = []
+    held = 0
+    for doc in docs:
+        chunk.append(doc)
+        held += len(doc.text)
+        if len(chunk) >= size or held >= chars:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
+
+
+#: Text translated together at most (characters), whatever ``chunk_size`` says.
+_CHUNK_CHARS = 1 << 20
+
 # Work labelled together (sent to one worker at a time): a few documents, or about a megabyte.
 _BATCH_DOCS = 16
 _BATCH_BYTES = 1 << 20
@@ -334,6 +372,12 @@ def _batches(items: Iterable[Item]) -> Iterator[list[tuple[str, str | bytes]]]:
     size = 0
     for index, item in enumerate(items):
         doc_id, data = item if isinstance(item, tuple) else (str(index), item)
+        if isinstance(data, Block):  # up to a megabyte itself: labelled alone, so memory holds one
+            if batch:
+                yield batch
+                batch, size = [], 0
+            yield [(doc_id, data)]
+            continue
         batch.append((doc_id, data))
         size += len(data)
         if len(batch) >= _BATCH_DOCS or size >= _BATCH_BYTES:
@@ -360,20 +404,26 @@ def label_document(identifier, data: str | bytes, doc_id: str, html: bool | None
 def label_documents(identifier, batch, html: bool | None = None) -> list[tuple[str, Document | Exception]]:
     """``label_document`` for several (id, data) pairs, each result a Document or the
     exception its item raised.  The words of all their fragments are scored in one pass
-    (``LanguageIdentifier.prefetch``): for one-line documents that pass was most of the cost."""
-    loaded: list[tuple[str, Document | Exception, bool]] = []
+    (``LanguageIdentifier.prefetch``): for one-line documents that pass was most of the cost.
+    A Block is plain text, labelled with its document's votes."""
+    loaded: list[tuple[str, Document | Exception, bool, dict | None]] = []
     for doc_id, data in batch:
         try:
+            if isinstance(data, Block):
+                block = (data.index, data.last, data.cut_unsafe)
+                doc = replace(load_document(data.text, doc_id), encoding=data.encoding, meta={"block": block})
+                loaded.append((doc_id, doc, False, data.votes))
+                continue
             page = is_html(data, doc_id, html)
-            loaded.append((doc_id, load_page(data, doc_id) if page else load_document(data, doc_id), page))
+            loaded.append((doc_id, load_page(data, doc_id) if page else load_document(data, doc_id), page, None))
         except Exception as exc:
-            loaded.append((doc_id, exc, False))
-    identifier.prefetch(doc for _, doc, _ in loaded if isinstance(doc, Document))
+            loaded.append((doc_id, exc, False, None))
+    identifier.prefetch(doc for _, doc, _, _ in loaded if isinstance(doc, Document))
     out: list[tuple[str, Document | Exception]] = []
-    for doc_id, doc, page in loaded:
+    for doc_id, doc, page, votes in loaded:
         if isinstance(doc, Document):
             try:
-                labelled = identifier(doc)
+                labelled = identifier(doc, votes)
                 doc = _finish_page(labelled, identifier) if page else labelled
             except Exception as exc:
                 doc = exc

@@ -47,7 +47,8 @@ from polyglot_pipe.errors import OptionError
 from polyglot_pipe.io.sources import Source, SourceError, iter_sources
 from polyglot_pipe.io.writers import Summary, get_writer
 from polyglot_pipe.io.writers.jsonl import dumps
-from polyglot_pipe.pipeline import Pipeline
+from polyglot_pipe.io.blocks import BlockCursor
+from polyglot_pipe.pipeline import Pipeline, is_html
 from polyglot_pipe.stages.decode import NotTextError, looks_binary
 from polyglot_pipe.util.atomic import AtomicFile, atomic_write, remove_dead_leftovers
 from polyglot_pipe.util.progress import ProgressBar
@@ -258,13 +259,15 @@ def _execute(args, pipeline, jobs, input_format, signature, state, out_file, err
     sent: deque = deque()
     progress = ProgressBar("inputs", len(jobs), enabled=not args.quiet, documents=0)
     documents = 0
+    identifier = getattr(pipeline, "identifier", None)  # long text files go in blocks when it is there
+    cursor = BlockCursor()
 
     def items() -> Iterator[tuple[str, bytes | str]]:
         for job in jobs:
             sink = shared if job.out is None else _Sink(
                 job.out, args.format, Summary(target=args.target, signature=signature), live, signature=signature
             )
-            for doc_id, data, record in _units(job.source, input_format, getattr(args, "field", "text"), report):
+            for doc_id, data, record in _units(job.source, input_format, getattr(args, "field", "text"), report, identifier):
                 sent.append((doc_id, sink, record))
                 if data is not None:
                     yield doc_id, data
@@ -279,7 +282,9 @@ def _execute(args, pipeline, jobs, input_format, signature, state, out_file, err
             sent.popleft()
             if doc_id is None:
                 if sink is not shared:
-                    if sink.finish():
+                    if record.source.id in failures:  # a long file that failed in its middle: no partial output
+                        sink.abandon()
+                    elif sink.finish():
                         state.done(record)
                     elif sink.error is not None:
                         report(record.source.id, OSError(sink.error))
@@ -293,9 +298,9 @@ def _execute(args, pipeline, jobs, input_format, signature, state, out_file, err
             for doc in pipeline.process_many(items(), on_error=report):
                 settle(until=doc.id)
                 _doc_id, sink, record = sent.popleft()
-                records = doc.to_records()
+                records = cursor.records(doc) if "block" in doc.meta else doc.to_records()
+                documents += "block" not in doc.meta or doc.meta["block"][0] == 0
                 sink.add(records, line=None if record is None else {**record, "fragments": records}, page=doc.meta.get("html"))
-                documents += 1
             settle(until=None)
             if shared is not None:
                 shared.finish()
@@ -594,9 +599,24 @@ def _is_within(path: Path | None, folder: Path) -> bool:
     return True
 
 
-def _units(source: Source, input_format: str, field_name: str, report) -> Iterator[tuple[str, object, dict | None]]:
-    """The documents of one input: (doc id, text or bytes or None when unusable, JSONL record or None)."""
+def _units(source: Source, input_format: str, field_name: str, report, identifier=None) -> Iterator[tuple[str, object, dict | None]]:
+    """The documents of one input: (doc id, text or bytes or None when unusable, JSONL record or None).
+
+    A text file longer than a block (``identifier`` given) comes as its blocks (polyglot_pipe.io.blocks)."""
     if input_format in ("text", "auto", "html"):
+        if identifier is not None and input_format != "html":
+            try:
+                blocks = _blocks(source, input_format, identifier)
+                if blocks is not None:
+                    for block in blocks:
+                        yield source.id, block, None
+                    return
+            except OSError as exc:
+                report(source.id, SourceError(f"{source.id}: cannot read ({exc.strerror or exc})"))
+                return
+            except SourceError as exc:
+                report(source.id, exc)
+                return
         try:
             data = source.read()
         except SourceError as exc:
@@ -630,6 +650,20 @@ def _units(source: Source, input_format: str, field_name: str, report) -> Iterat
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _blocks(source: Source, input_format: str, identifier):
+    """The blocks of a long plain-text file (pass 1 runs here), or None to read it whole."""
+    from polyglot_pipe.io.blocks import BLOCK_CHARS, iter_blocks, plan_blocks
+
+    if source.path is None or source.path.stat().st_size <= BLOCK_CHARS:
+        return None
+    with open(source.path, "rb") as stream:
+        head = stream.read(4096)
+    if looks_binary(head) or (input_format == "auto" and is_html(head, source.id, None)):
+        return None
+    plan = plan_blocks(source.path, identifier)
+    return None if plan is None else iter_blocks(source.path, plan)
 
 
 def _parse_record(line: bytes, field_name: str) -> tuple[dict, str | None]:

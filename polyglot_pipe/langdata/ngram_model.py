@@ -49,7 +49,7 @@ _URL_RE = re.compile(r"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}|www\.[-_.?&~;+=/#
 _MAIL_RE = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")
 _TOKEN_RE = re.compile(r"[^ ]+")
 _span = re.Match.span
-_MAX_CACHED_WORDS = 200_000
+_MAX_CACHED_WORDS = 100_000
 #: n-gram rows gathered at once when words are summed (x ~55 profiles x 8 bytes: ~29 MB);
 #: a text's memory no longer grows with its longest word (a 1 MB word took 1.6 GB).
 _ROWS_PER_GATHER = 1 << 16

@@ -118,6 +118,17 @@ _SHARED_LABELS = frozenset({"zh"})
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 
 
+#: Memory the per-fragment evidence cache may hold.  It serves repeated boilerplate lines;
+#: 64 MB is ~20,000 fragments, and bounds a long document's memory (bench/README.md "Worst cases").
+_EVIDENCE_CACHE_BYTES = 32 << 20
+
+
+def _footprint(key: tuple[str, str], ev: "_Evidence") -> int:
+    """Bytes a cached evidence holds, about: its arrays, its text, the objects around them."""
+    arrays = (ev.loglik, ev.rows, ev.names, ev.vote, ev.run_bounds)
+    return len(key[0]) + 400 + sum(a.nbytes for a in arrays if a is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class _Evidence:
     """What one fragment's text says on its own: log-likelihood per candidate profile."""
@@ -194,6 +205,7 @@ class LanguageIdentifier:
         )
         self._candidates: dict[str, tuple[int, ...]] = {}
         self._evidence: dict[tuple[str, str], _Evidence] = {}
+        self._evidence_bytes = 0
         self._global: dict[tuple[int, ...], np.ndarray] = {}
         self._candidate_columns: dict[tuple[int, ...], np.ndarray] = {}
         self._group_names: dict[int, str] = {}  # the word store's script group codes, by code
@@ -237,10 +249,19 @@ class LanguageIdentifier:
         cached = self._evidence.get(key)
         if cached is None:
             cached = self._compute_evidence(text, script)
-            if len(self._evidence) > 100_000:
-                self._evidence.clear()
-            self._evidence[key] = cached
+            self._remember([(key, cached)])
         return cached
+
+    def _remember(self, entries: list[tuple[tuple[str, str], _Evidence]]) -> None:
+        """Cache fragments' evidence; the cache is emptied first when they would take it past
+        ``_EVIDENCE_CACHE_BYTES`` (a long document's fragments would pile up: ~3 kB each).
+        Never in the middle of a batch: its fragments are read back right after."""
+        sizes = [_footprint(key, ev) for key, ev in entries]
+        if self._evidence_bytes + sum(sizes) > _EVIDENCE_CACHE_BYTES:
+            self._evidence.clear()
+            self._evidence_bytes = 0
+        self._evidence.update(entries)
+        self._evidence_bytes += sum(sizes)
 
     def _evidence_many(self, keys: Iterable[tuple[str, str]]) -> None:
         """Cache the evidence of fragments (text, script) not seen yet, their new words
@@ -250,10 +271,7 @@ class LanguageIdentifier:
             return
         to_score = [plan for _, plan in plans if isinstance(plan, tuple)]
         scored = iter(self._score_many(to_score))
-        if len(self._evidence) + len(plans) > 100_000:
-            self._evidence.clear()
-        for key, plan in plans:
-            self._evidence[key] = next(scored) if isinstance(plan, tuple) else plan
+        self._remember([(key, next(scored) if isinstance(plan, tuple) else plan) for key, plan in plans])
 
     def _compute_evidence(self, text: str, script: str) -> _Evidence:
         plan = self._plan(text, script)
@@ -352,12 +370,23 @@ class LanguageIdentifier:
 
     # -- decision ---------------------------------------------------------------
 
-    def __call__(self, doc: Document) -> Document:
+    def __call__(self, doc: Document, votes: dict | None = None) -> Document:
+        """The document with every fragment labelled.  ``votes``: the document prior's
+        votes when ``doc`` is one block of a longer document (``document_votes`` summed
+        over all its blocks, in order), so that the block is labelled as in one piece."""
         # The n-gram model (one per process, shared by every identifier) keeps a word store
         # that grows, and is cleared, as words are seen; so are this identifier's caches:
         # threads label one at a time, or one could read rows another is rewriting.
         with _LABEL_LOCK:
-            return self._label(doc)
+            return self._label(doc, votes)
+
+    def document_votes(self, doc: Document, votes: dict | None = None) -> dict:
+        """What ``doc``'s fragments say in the document prior, added to ``votes`` (not
+        changed in place): for a document labelled block by block (polyglot_pipe.io.blocks)."""
+        with _LABEL_LOCK:
+            fragments = doc.fragments
+            self._evidence_many((f.original, f.script) for f in fragments)
+            return self._document_votes([self.evidence(f.original, f.script) for f in fragments], votes)
 
     def prefetch(self, docs: Iterable[Document]) -> None:
         """Score the words of every fragment of ``docs`` in one pass, before labelling them
@@ -366,11 +395,12 @@ class LanguageIdentifier:
         with _LABEL_LOCK:
             self._evidence_many((f.original, f.script) for doc in docs for f in doc.fragments)
 
-    def _label(self, doc: Document) -> Document:
+    def _label(self, doc: Document, votes: dict | None = None) -> Document:
         fragments = doc.fragments
         self._evidence_many((f.original, f.script) for f in fragments)
         evidence = [self.evidence(f.original, f.script) for f in fragments]
-        votes = self._document_votes(evidence)
+        if votes is None:
+            votes = self._document_votes(evidence)
         decisions = self._decide_document(evidence, votes)
         labelled: list[Fragment] = []
         for frag, ev, (lang, confidence, profile, log_prior) in zip(fragments, evidence, decisions):
@@ -416,9 +446,10 @@ class LanguageIdentifier:
                 decisions[i] = (label, min(MAX_CONFIDENCE, confidence), profile, log_prior[row])
         return decisions
 
-    def _document_votes(self, evidence: list[_Evidence]) -> dict[tuple[int, ...], np.ndarray]:
-        """Per candidate set (i.e. per script): each fragment's posterior, weighted by its evidence."""
-        votes: dict[tuple[int, ...], np.ndarray] = {}
+    def _document_votes(self, evidence: list[_Evidence], votes: dict | None = None) -> dict[tuple[int, ...], np.ndarray]:
+        """Per candidate set (i.e. per script): each fragment's posterior, weighted by its
+        evidence; added one by one, in order, to ``votes`` (so blocks sum as one piece does)."""
+        votes = {} if votes is None else dict(votes)
         for ev in evidence:
             if ev.decided is not None or len(ev.candidates) < 2:
                 continue

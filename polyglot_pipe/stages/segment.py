@@ -26,7 +26,7 @@ import regex
 from polyglot_pipe.langdata.scripts import dominant_script
 from polyglot_pipe.model import Document, Fragment
 
-__all__ = ["segment_document", "fragment_spans"]
+__all__ = ["segment_document", "fragment_spans", "sentence_starts"]
 
 _LINE_RE = regex.compile(r"[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _SPACE_RE = regex.compile(r"\s")
@@ -56,6 +56,16 @@ def fragment_spans(text: str) -> Iterator[tuple[int, int]]:
             start, end = _trim(text, start, end)
             if start < end:
                 yield start, end
+
+
+def sentence_starts(text: str, start: int, end: int) -> Iterator[int]:
+    """Positions in ``text[start:end]`` where a sentence starts after a sentence end and its
+    white space: a fragment starts there, whatever comes before ``start`` (the punctuation
+    must follow a letter or digit, so a run of it is seen whole), for polyglot_pipe.io.blocks."""
+    for m in _SENTENCE_END_RE.finditer(text, start, end):
+        punct = m.start("end")
+        if punct > start and text[punct - 1].isalnum() and not _is_abbreviation(text, start, punct, m.group("end")):
+            yield m.end("space")
 
 
 def segment_document(doc: Document) -> Document:
