@@ -12,9 +12,9 @@ read it (the file, not memory, holds it between them):
 
 Where a block is cut, and why no fragment changes:
 
-- at a line start, a "\\n" followed by a character that is not white space: repair
-  never looks past a line (it splits the text at "\\n"), segmentation never joins
-  lines, and a fragment starts there, so the fragment before keeps its ``space_after``;
+- after a "\\n": repair never looks past a line (it splits the text at "\\n") and
+  segmentation never joins lines; white space at the start of the next block belongs to
+  the ``space_after`` of the fragment before, which ``BlockCursor`` holds back for it;
 - inside a line only at a sentence start (``segment.sentence_starts``) whose
   ``_QUIET`` characters on both sides are ASCII, with four words of letters before
   it: repair decides per run of non-ASCII words (a run ends after four ASCII words)
@@ -33,6 +33,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import ctypes.util
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ __all__ = ["BLOCK_CHARS", "CUT_ISSUE", "BlockCursor", "find_cut", "iter_blocks",
 #: The most characters a block holds.  A megabyte of text takes ~150 MB at its peak above
 #: the ~300 MB of a started pipeline, and the bounded caches (evidence, words, lines) take
 #: up to ~150 MB more on a long text: a quarter megabyte keeps a run within 600 MB
-#: (bench/README.md "Worst cases").
+#: (bench/README.md "Long files in blocks").
 BLOCK_CHARS = 1 << 18
 #: Bytes read at a time.
 _READ_BYTES = 1 << 20
@@ -103,17 +104,18 @@ def _cuts(pieces: Iterator[str], size: int) -> Iterator[tuple[str, bool, bool]]:
 def _release_memory() -> None:
     """Give freed heap back to the system (glibc keeps it, and a block's numpy temporaries
     leave holes that later blocks do not fill): the peak stays that of one block."""
-    global _trim
-    if _trim is None:
-        try:
-            _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _trim = False
-    if _trim:
-        _trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-_trim = None
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None where there is none (macOS, musl)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def find_cut(text: str, lo: int, hi: int) -> tuple[int, bool]:
@@ -167,20 +169,20 @@ def iter_blocks(path: os.PathLike, plan: BlockPlan, size: int = BLOCK_CHARS) -> 
     stat = os.stat(path)
     if (stat.st_size, stat.st_mtime_ns) != plan.stat:
         raise SourceError(f"{path}: changed while it was being read")
-    index = 0
+    count = len(plan.lengths)
+    seen = 0  # blocks read again as pass 1 cut them; any other block means the file changed
     try:
-        for index, (text, _, _) in enumerate(_cuts(_decoded_pieces(path, plan.encoding), size)):
-            if index >= len(plan.lengths) or len(text) != plan.lengths[index]:
+        for text, _, _ in _cuts(_decoded_pieces(path, plan.encoding), size):
+            if seen == count or len(text) != plan.lengths[seen]:
+                seen = -1
                 break
-            last = index == len(plan.lengths) - 1
             _release_memory()  # what the block before freed
-            yield Block(text, plan.votes, plan.encoding if index == 0 else None, index, last, plan.unsafe[index])
-        else:
-            if index == len(plan.lengths) - 1:
-                return
+            yield Block(text, plan.votes, plan.encoding if seen == 0 else None, seen, seen == count - 1, plan.unsafe[seen])
+            seen += 1
     except UnicodeDecodeError:
-        pass
-    raise SourceError(f"{path}: changed while it was being read")
+        seen = -1
+    if seen != count:
+        raise SourceError(f"{path}: changed while it was being read")
 
 
 class BlockCursor:

@@ -119,11 +119,12 @@ _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 
 
 #: Memory the per-fragment evidence cache may hold.  It serves repeated boilerplate lines;
-#: 64 MB is ~20,000 fragments, and bounds a long document's memory (bench/README.md "Worst cases").
+#: 32 MB is ~10,000 fragments, and bounds a long document's memory (bench/README.md
+#: "Long files in blocks": 100,000 entries of ~3 kB had let it reach ~300 MB).
 _EVIDENCE_CACHE_BYTES = 32 << 20
 
 
-def _footprint(key: tuple[str, str], ev: "_Evidence") -> int:
+def _footprint(key: tuple[str, str], ev: _Evidence) -> int:
     """Bytes a cached evidence holds, about: its arrays, its text, the objects around them."""
     arrays = (ev.loglik, ev.rows, ev.names, ev.vote, ev.run_bounds)
     return len(key[0]) + 400 + sum(a.nbytes for a in arrays if a is not None)
