@@ -102,8 +102,7 @@ def toy_model(tmp_path_factory):
     sp = pb.train_sentencepiece(TOY_PAIRS, tmp / "sp", vocab_size=200, seed=0)
     data = pb.encode_pairs(sp, TOY_PAIRS)
     model = pb.make_model(sp.get_piece_size() + 1, "tiny")
-    # chunked batching, as the 1.0 packs: with it this toy model has no near-tie that
-    # transformers' and CTranslate2's beam searches break differently (greedy parity holds either way)
+    # chunked batching, as the 1.0 packs
     pb.train_model(model, data, steps=120, seed=0, progress=False, bucketing="chunks")
     f32 = pb.convert_to_ctranslate2(model, sp, tmp / "f32", quantization=None)
     i8 = pb.convert_to_ctranslate2(model, sp, tmp / "i8", quantization="int8")
@@ -115,8 +114,11 @@ def _hf_generate(model, sp, text, num_beams):
 
     ids = torch.tensor([sp.encode(text)])  # no </s> on the source side, like Argos
     with torch.no_grad():
+        # early_stopping=True: stop once num_beams hypotheses are finished, which is
+        # CTranslate2's beam search (patience 1); transformers' default keeps searching
+        # and, on this toy model, sometimes finds a better ending CTranslate2 never looks for
         out = model.generate(input_ids=ids, num_beams=num_beams, do_sample=False,
-                             max_length=64)[0].tolist()
+                             early_stopping=True, max_length=64)[0].tolist()
     drop = {0, model.config.pad_token_id}  # </s> and the decoder start token
     return [sp.id_to_piece(i) for i in out if i not in drop]
 
@@ -143,13 +145,8 @@ def test_ctranslate2_matches_transformers(toy_model, beam):
         for hyp in {tuple(ours), tuple(theirs)}:
             ct2 = sum(tr.score_batch([sp.encode(src, out_type=str)], [list(hyp)])[0].log_probs)
             assert ct2 == pytest.approx(_hf_log_prob(model, sp, src, hyp), abs=2e-3), (src, hyp)
-        if beam == 1:
-            assert ours == theirs, src
-        elif ours != theirs:
-            # two beam searches may break a near-tie differently (they prune and normalise
-            # lengths in their own ways); a real mismatch would make one of them clearly worse
-            mean = [_hf_log_prob(model, sp, src, h) / (len(h) + 1) for h in (ours, theirs)]
-            assert abs(mean[0] - mean[1]) < 0.05, (src, ours, theirs, mean)
+        # the same search over the same probabilities finds the same translation
+        assert ours == theirs, (src, beam)
 
 
 def _hf_log_prob(model, sp, text, pieces) -> float:
