@@ -171,7 +171,7 @@ def looks_like_code(text: str) -> bool:
     ASCII: a token with other letters ("Bl.größe", "Soket(ler)") is language, never code."""
     if not _CODE_HINT_RE.search(text):
         return False
-    total = in_code = prose_words = 0
+    total = in_code = 0
     has_letters = False
     for token in text.split():
         total += len(token)
@@ -180,8 +180,8 @@ def looks_like_code(text: str) -> bool:
         if token.isascii() and (_CODE_TOKEN_RE.search(token) or (not letters and _CODE_PUNCTUATION_RE.search(token))):
             in_code += len(token)
         elif letters and (not token.isascii() or len(_LETTER_RE.findall(token)) >= 4):
-            prose_words += 1  # a word of another alphabet is language; "ls", "cd", "int" may be code
-    return has_letters and not prose_words and in_code >= CODE_SHARE * total
+            return False  # a prose word: a word of another alphabet is language; "ls", "cd", "int" may be code
+    return has_letters and in_code >= CODE_SHARE * total
 
 
 _LABEL_LOCK = threading.RLock()
