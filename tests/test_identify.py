@@ -318,6 +318,30 @@ def test_word_store_overflow_does_not_change_labels(monkeypatch):
             "He said καλημέρα σας φίλοι to everyone.",
             [("He said", "en"), ("καλημέρα σας φίλοι", "el"), ("to everyone.", "en")],
         ),
+        # one word of another script than Latin pays its two switches (NONLATIN_BORROW_PER_LETTER)
+        (
+            "The buffer เสร็จ from should have the whole option.",
+            [("The buffer", "en"), ("เสร็จ", "th"), ("from should have the whole option.", "en")],
+        ),
+        # a word glued to the next one is split where the script, then the case, changes
+        (
+            "It is safe to use in a quoted string as defined by RFC822.НеверноFile name matches the pattern.",
+            [
+                ("It is safe to use in a quoted string as defined by RFC822.", "en"),
+                ("Неверно", "ru"),
+                ("File name matches the pattern.", "en"),
+            ],
+        ),
+        # a Latin-script UI string between two English sentences
+        (
+            "The kernel keeps the free file handles in a list for reallocation.Ungültiger Befehl"
+            " If SHELL is not set, sh is used instead.",
+            [
+                ("The kernel keeps the free file handles in a list for reallocation.", "en"),
+                ("Ungültiger Befehl", "de"),
+                ("If SHELL is not set, sh is used instead.", "en"),
+            ],
+        ),
     ],
 )
 def test_the_decoder_splits_where_the_language_changes(identify, text, expected):
@@ -338,7 +362,7 @@ def test_code_and_markup_are_und_with_a_reason_and_prose_with_code_in_it_keeps_i
     )
     records = Pipeline(translate=False).process(text).to_records()
     by_text = {r["original"]: r for r in records}
-    for line in text.splitlines()[:3]:
+    for line in text.splitlines()[:3]:  # whole: the decoder does not look for languages inside code
         assert by_text[line]["lang"] == "und" and by_text[line]["lang_reason"] == "code"
     assert by_text["The function mprotect() fails when the address is not aligned."]["lang"] == "en"
     russian = [r for r in records if r["lang"] == "ru"]

@@ -18,12 +18,16 @@ character n-grams cannot, and word lists for the languages wordfreq lacks,
    fragment's words that have evidence, emissions = each word's evidence
    (n-grams + word lists) for a language of its script, or, for a language of
    another script, the word's likelihood in "some language of its script" less
-   BORROW_PER_LETTER a letter (less for a capitalised name); a cost per switch
-   (SWITCH_COST across scripts, SAME_SCRIPT_SWITCH_COST within one) and the
-   document prior once per segment.  A Latin name inside a Russian sentence
-   cannot pay for two switches and stays; "неверное выражение" inside an
-   English sentence can.  The decoder runs only where a switch could pay (a
-   fragment of several scripts, or a bound on the best run's gain).
+   BORROW_PER_LETTER a letter (less for a capitalised name, more for a word of a
+   script other than Latin); a cost per switch (SWITCH_COST across scripts,
+   SAME_SCRIPT_SWITCH_COST within one; a share of it at a marked boundary:
+   punctuation, a glued word, a run of spaces) and a share of the document prior
+   once per segment.  Glued words ("keys.НеверноFile", "signatureNumber") are
+   split where the script or the case says a word starts.  A Latin name inside a
+   Russian sentence cannot pay for two switches and stays; "неверное выражение"
+   inside an English sentence can.  The decoder runs only where a switch could
+   pay (a fragment of several scripts or with a glued word, or a bound on the
+   best run's gain).
 
 Confidence is the probability that the label is right, calibrated on the bench/langid
 dev split (CONFIDENCE_TEMPERATURE, MAX_CONFIDENCE): of labels given 0.8, about four in
@@ -51,6 +55,7 @@ from polyglot_pipe.langdata.scripts import (
     SCRIPT_DECIDES,
     dominant_script,
     script_group,
+    script_of,
 )
 from polyglot_pipe.model import Document, Fragment
 
@@ -90,6 +95,26 @@ NAME_BORROW_SHARE = 0.25
 #: 1.0 scored higher still but split "Dit is een zin in het Nederlands" into de + en when
 #: the languages allowed are ru, en, de (tests/test_identify.py).
 NAME_EVIDENCE_SHARE = 0.5
+#: The decoder's second round (2026-12-08), each chosen on the placement set's dev split
+#: (python bench/langid/run_placement.py --split dev) and checked on eval.jsonl's mixed dev
+#: documents (bench/README.md "Decoder, second round" has the sweeps and the test figures):
+#: - DECODER_PRIOR_SHARE: the share of the document prior's weight (PRIOR_WEIGHT; the
+#:   global prior is kept whole) a segment pays on entering its language inside a fragment.  At full weight a foreign run paid ~20 nats of prior on top
+#:   of two switches; the prior still decides whole fragments and the decoder's pieces
+#:   (``_label_pieces``) at full weight.  0.25 among 1 / 0.5 / 0.25 / 0 (0 lost short lines
+#:   in documents).
+#: - NONLATIN_BORROW_PER_LETTER: BORROW_PER_LETTER for a word of another script than Latin.
+#:   Latin-script names and terms turn up in text of every script ("Я использую Python"),
+#:   words of other scripts in Latin text rarely: a one-word Thai run inside an English
+#:   sentence ("The buffer เสร็จ from") could not pay its two switches at 2 nats a letter.
+#:   Nor does such a word get NAME_BORROW_SHARE when capitalised ("RFC822.НеверноFile").
+#: - MARKED_SWITCH_SHARE: the share of a switch's cost paid at a marked boundary
+#:   (``_marked_boundary``: punctuation, a glued word, a run of spaces), where scraped text
+#:   changes hands far more often than between two plain words.  0.5 among 1 / 0.75 / 0.5 /
+#:   0.25 (0.25 cost English short lines once the gate below was lowered with it).
+DECODER_PRIOR_SHARE = 0.25
+NONLATIN_BORROW_PER_LETTER = 3.0
+MARKED_SWITCH_SHARE = 0.5
 #: Fragments with fewer scored words than this keep no per-word rows (nothing to decode).
 MIN_DECODE_WORDS = 2
 #: The weight of an all-capitals text's evidence once lowercased (capitals are often names,
@@ -406,8 +431,14 @@ class LanguageIdentifier:
         labelled: list[Fragment] = []
         for frag, ev, (lang, confidence, profile, log_prior) in zip(fragments, evidence, decisions):
             frag = frag.labelled(lang, confidence, ev.reason)
-            if self.split_mixed and (
-                _several_scripts(frag.original, frag.script) or self._switch_may_pay(ev, profile, log_prior)
+            if (
+                self.split_mixed
+                and ev.reason is None  # code is "und" as a whole: no language to find in its parts
+                and (
+                    _several_scripts(frag.original, frag.script)
+                    or self._switch_may_pay(ev, profile, log_prior)
+                    or (profile is not None and _CAMEL_RE.search(frag.original) is not None)
+                )
             ):
                 labelled.extend(self._decode(doc.text, frag, ev, votes))
             else:
@@ -461,16 +492,16 @@ class LanguageIdentifier:
                 votes[ev.candidates] = vote
         return votes
 
-    def _log_prior(self, ev: _Evidence, votes) -> np.ndarray:
+    def _log_prior(self, ev: _Evidence, votes, weight: float = PRIOR_WEIGHT) -> np.ndarray:
         """Log prior over the fragment's candidates: how common each language is
-        (tempered), plus what the rest of the document says (leave-one-out, floored)."""
+        (tempered), plus ``weight`` x what the rest of the document says (leave-one-out, floored)."""
         prior = self._global_prior(ev.candidates)
         total = votes.get(ev.candidates)
         if total is None:
             return prior
         context = np.maximum(total - ev.vote, 0.0)
         context = context + PRIOR_FLOOR * context.sum() + 1.0
-        return prior + PRIOR_WEIGHT * np.log(context / context.sum())
+        return prior + weight * np.log(context / context.sum())
 
     def _global_prior(self, candidates: tuple[int, ...]) -> np.ndarray:
         cached = self._global.get(candidates)
@@ -495,20 +526,25 @@ class LanguageIdentifier:
 
     @staticmethod
     def _switch_may_pay(ev: _Evidence, profile: int | None, log_prior: np.ndarray | None) -> bool:
-        """Cheap test before decoding a one-script fragment: a run of words gains at most
-        all the words that favour its language over the fragment's, plus its prior
-        (relative, as the decoder has it), and that must pay a switch."""
+        """Cheap test before decoding a one-script fragment: a run of words of another
+        language gains at most its words' evidence for that language over the
+        fragment's, plus its prior (relative), and that must pay the cheapest switch
+        (one at a marked boundary).  First a bound from all the words that favour the
+        language (precomputed for the fragment's own best), then the best contiguous run
+        (maximum subarray sum), exact for one run of words."""
         if profile is None or ev.rows is None or log_prior is None:
             return False
+        threshold = SAME_SCRIPT_SWITCH_COST * MARKED_SWITCH_SHARE
         relative = log_prior - log_prior.max()
         own = ev.candidates.index(profile)
-        if own == ev.best:
-            bounds = ev.run_bounds
-        else:  # the prior overrode the fragment's own evidence: bound against its label
-            diff = ev.rows - ev.rows[:, [own]]
-            diff[ev.names] *= NAME_EVIDENCE_SHARE
-            bounds = np.maximum(diff, 0.0).sum(axis=0)
-        return bool((bounds + relative).max() >= SAME_SCRIPT_SWITCH_COST)
+        if own == ev.best and (ev.run_bounds + relative).max() < threshold:
+            return False
+        diff = ev.rows - ev.rows[:, [own]]
+        diff[ev.names] *= NAME_EVIDENCE_SHARE
+        sums = np.cumsum(diff, axis=0)
+        sums = np.vstack([np.zeros((1, sums.shape[1])), sums])
+        best_run = (sums - np.minimum.accumulate(sums, axis=0)).max(axis=0)
+        return bool((best_run + relative).max() >= threshold)
 
     # -- where the language changes -------------------------------------------------
 
@@ -527,7 +563,16 @@ class LanguageIdentifier:
             return [frag]
         words = [words[i] for i in keep.tolist()]
         ids = ids[keep]
-        path = self._viterbi(words, ids, ev, votes, trust=ALL_CAPS_TRUST if lowered else 1.0)
+        glued = _split_glued(words) if not local.isascii() or _CAMEL_RE.search(local) else None
+        if glued is not None:  # score the parts of glued words as words of their own
+            ids = self.model.word_ids([w for _, _, w in glued])
+            keep = np.flatnonzero(ids >= 0)
+            words = [glued[i] for i in keep.tolist()]
+            ids = ids[keep]
+            if len(words) < 2:
+                return [frag]
+        marked = [_marked_boundary(local[words[t][1] : words[t + 1][0]]) for t in range(len(words) - 1)]
+        path = self._viterbi(words, ids, ev, votes, marked, trust=ALL_CAPS_TRUST if lowered else 1.0)
         if path is None:
             return [frag]
         cuts = [
@@ -555,7 +600,9 @@ class LanguageIdentifier:
             out.append(replace(piece, script=script, lang=lang, lang_confidence=confidence))
         return out
 
-    def _viterbi(self, words, ids: np.ndarray, ev: _Evidence, votes, trust: float = 1.0) -> list[int] | None:
+    def _viterbi(
+        self, words, ids: np.ndarray, ev: _Evidence, votes, marked: list[bool], trust: float = 1.0
+    ) -> list[int] | None:
         """The best state of each word (indices into this call's states), or None when
         fewer than two states compete.
 
@@ -578,7 +625,12 @@ class LanguageIdentifier:
         letters = np.array([e - s for s, e, _ in words], dtype=np.float64)
         names = model.word_capital[ids].copy()
         names[0] = False
-        borrow = BORROW_PER_LETTER * letters * np.where(names, NAME_BORROW_SHARE, 1.0)
+        latin = np.array([g == "Latin" for g in groups])
+        # a capitalised Latin word is likely a name or a term, borrowed anywhere; another
+        # script's word in Latin text is rarely either
+        borrow = letters * np.where(
+            latin, BORROW_PER_LETTER * np.where(names, NAME_BORROW_SHARE, 1.0), NONLATIN_BORROW_PER_LETTER
+        )
         mix = np.zeros(len(words))
         parts = []  # (group, its words, its states' profiles, their emissions on its words, their prior)
         for group in dict.fromkeys(groups):
@@ -620,11 +672,13 @@ class LanguageIdentifier:
         switch = np.where(state_group[:, None] == state_group[None, :], SAME_SCRIPT_SWITCH_COST, SWITCH_COST)
         enter = prior[None, :] - switch  # from state i (rows) into state j (columns)
         np.fill_diagonal(enter, 0.0)
+        enter_marked = prior[None, :] - switch * MARKED_SWITCH_SHARE
+        np.fill_diagonal(enter_marked, 0.0)
         score = emit[0] + prior
         back = np.zeros((len(words), n_states), dtype=np.intp)
         columns = np.arange(n_states)
         for t in range(1, len(words)):
-            moves = score[:, None] + enter
+            moves = score[:, None] + (enter_marked if marked[t - 1] else enter)
             back[t] = moves.argmax(axis=0)
             score = moves[back[t], columns] + emit[t]
         state = int(score.argmax())
@@ -637,15 +691,17 @@ class LanguageIdentifier:
 
     def _segment_prior(self, candidates: tuple[int, ...], ev: _Evidence, votes) -> np.ndarray:
         """Log prior over one script's candidates for a segment of this fragment
-        (leave-one-out when they are the fragment's own candidates)."""
+        (leave-one-out when they are the fragment's own candidates): the document's
+        part at DECODER_PRIOR_SHARE of its weight."""
+        weight = PRIOR_WEIGHT * DECODER_PRIOR_SHARE
         if ev.candidates == candidates and ev.vote is not None:
-            return self._log_prior(ev, votes)
+            return self._log_prior(ev, votes, weight)
         prior = self._global_prior(candidates)
         total = votes.get(candidates)
         if total is None:
             return prior
         context = total + PRIOR_FLOOR * total.sum() + 1.0
-        return prior + PRIOR_WEIGHT * np.log(context / context.sum())
+        return prior + weight * np.log(context / context.sum())
 
 
 _GROUP_MEMBERS = {"Han": ("Han", "Hiragana", "Katakana", "Bopomofo")}
@@ -667,6 +723,47 @@ def _several_scripts(text: str, script: str) -> bool:
             pattern = None
         _OTHER_SCRIPT_RES[group] = pattern
     return pattern is not None and pattern.search(text) is not None
+
+
+#: Two words glued without a space: a lowercase letter, then a capital and a lowercase one
+#: ("signatureNumber", "ReteIt"); scraped pages glue UI strings to the text after them.
+_CAMEL_RE = regex.compile(r"(?<=\p{Ll})(?=\p{Lu}\p{Ll})")
+_INWORD_PUNCTUATION = frozenset("'’-‐‑")
+
+
+def _marked_boundary(gap: str) -> bool:
+    """A gap between two words where text often changes hands: none at all (glued), a
+    punctuation mark other than an apostrophe or hyphen, or a run of two or more spaces."""
+    if not gap or "  " in gap or "\t" in gap:
+        return True
+    return any(unicodedata.category(ch)[0] == "P" and ch not in _INWORD_PUNCTUATION for ch in gap)
+
+
+def _split_glued(words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]] | None:
+    """The decoder's words with each glued word split where its script group changes
+    ("НеверноFile") or where a capital follows a lowercase letter ("signatureNumber"): a
+    language may change there as at a space (langdetect's tokens do not split them).
+    None when no word is glued."""
+    out: list[tuple[int, int, str]] = []
+    changed = False
+    for start, end, word in words:
+        cuts = {m.start() for m in _CAMEL_RE.finditer(word)} if len(word) > 3 else set()
+        if not word.isascii():
+            previous = None
+            for i, ch in enumerate(word):
+                if not ch.isalpha():
+                    continue
+                group = script_group(script_of(ch))
+                if previous is not None and group != previous:
+                    cuts.add(i)
+                previous = group
+        if not cuts:
+            out.append((start, end, word))
+            continue
+        changed = True
+        bounds = [0, *sorted(cuts), len(word)]
+        out.extend((start + a, start + b, word[a:b]) for a, b in zip(bounds, bounds[1:]))
+    return out if changed else None
 
 
 def _cut_between(text: str, left_end: int, right_start: int) -> int:
