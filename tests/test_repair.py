@@ -375,3 +375,27 @@ def test_gain_bounds_bound_the_change_of_evidence(before, words, after, which):
     for tight in (True, False):
         bound = sum(letters._gain_bound(t, n, tight) for t, n in zip(tokens, new_tokens) if n != t)
         assert gain <= bound + 1e-6
+
+
+def _badness_alphabet():
+    from polyglot_pipe.stages import repair
+
+    if repair._BADNESS is None:
+        return st.sampled_from(" a")
+    return st.sampled_from(sorted(set(repair._BADNESS[0]) | set(" \t\xa0azAZ.,!?вжВГРСЂў€°µ")))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(_badness_alphabet(), min_size=1, max_size=8), st.text(_MIXED_ALPHABET, max_size=40)))
+def test_ftfy_is_skipped_only_where_it_changes_nothing(text):
+    """repair._may_be_bad is read from ftfy's BADNESS_RE: where it says no, is_bad finds
+    nothing, and fix_encoding_and_explain gives the text back with an empty plan."""
+    import ftfy
+    import ftfy.badness
+
+    from polyglot_pipe.stages import repair
+
+    assert repair._BADNESS is not None  # the shortcut is built with this ftfy
+    if not repair._may_be_bad(text):
+        assert not ftfy.badness.is_bad(text)
+        assert tuple(ftfy.fix_encoding_and_explain(text)) == (text, [])

@@ -7,7 +7,7 @@ then every document of the corpus is repaired by one side and then the other (th
 that goes first alternates by round), each timed with ``time.process_time``; the table
 gives each side's total per round, as one process reading the corpus once would see it.
 
-    PYTHONPATH=. .venv/bin/python bench/speed/ab_repair.py [--ref main] [--rounds 3] [--corpus en ru]
+    PYTHONPATH=. .venv/bin/python bench/speed/ab_repair.py [--ref main] [--rounds 3] [--corpus en ru lines]
 """
 
 from __future__ import annotations
@@ -48,21 +48,26 @@ def load_ref(rev: str, tmp: Path):
     return repair, letters
 
 
+#: module-level dicts that are tables, not caches
+KEEP = {"_BY_NAME"}
+
+
 def empty_caches(repair, letters) -> None:
-    repair._LINE_CACHE.clear()
-    letters._SIGNALS_CACHE.clear()
+    """Every module-level dict of both modules (line, token, word caches, lazily filled
+    translate tables) and each script's word vectors: as a fresh process has them."""
+    for module in (repair, letters):
+        for name, value in vars(module).items():
+            if isinstance(value, dict) and name.startswith("_") and name[1:2].isupper() and name not in KEEP:
+                value.clear()
     for model in letters._profiles().values():
         model.words.clear()
-    for name in ("_TOKEN_BOUNDS",):
-        if hasattr(repair, name):
-            getattr(repair, name).clear()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ref", default="main")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--corpus", nargs="+", default=["en", "ru"])
+    ap.add_argument("--corpus", nargs="+", default=["en", "ru"], help="en, ru, lines")
     ap.add_argument("--docs", type=int, default=0, help="first N documents only (0: all)")
     args = ap.parse_args()
     from polyglot_pipe.langdata import letters as new_letters
@@ -75,8 +80,12 @@ def main() -> int:
     for side in (old, new):
         side[0].repair_text(warm)
     for name in args.corpus:
-        with gzip.open(HERE / "data" / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
-            docs = [json.loads(line)["text"] for line in fh]
+        if name == "lines":  # one short document per line
+            with gzip.open(HERE / "data" / "lines.txt.gz", "rt", encoding="utf-8") as fh:
+                docs = fh.read().splitlines()
+        else:
+            with gzip.open(HERE / "data" / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
+                docs = [json.loads(line)["text"] for line in fh]
         if args.docs:
             docs = docs[: args.docs]
         mb = sum(len(d.encode()) for d in docs) / 1e6

@@ -15,7 +15,8 @@ one after the other, on the same inputs, and compares every repaired text and ed
     PYTHONPATH=. .venv/bin/python bench/speed/check_repair_identity.py [--ref main]
 
 Prints the number of inputs compared and of those that differ (with the first few),
-and each side's CPU time in repair; exits 1 when any differs.
+and each side's CPU time in repair per source (one pass, not interleaved: a rough
+figure; bench/speed/ab_repair.py measures speed); exits 1 when any differs.
 """
 
 from __future__ import annotations
@@ -80,16 +81,16 @@ def worker(inp: Path, outp: Path, root: Path) -> None:
     texts = pickle.loads(inp.read_bytes())
     repair_text("Warm-up \u0417\u0430\u0433\u043e\u043b\u043e\u0432\u043e\u043a \u00c7\u00e0\u00e3")
     results = []
-    cpu = 0.0
+    cpu = []
     for text in texts:
         c = time.process_time()
         new, edits = repair_text(text)
-        cpu += time.process_time() - c
+        cpu.append(time.process_time() - c)
         results.append((new, tuple(dataclasses.astuple(e) for e in edits)))
     outp.write_bytes(pickle.dumps((results, cpu)))
 
 
-def run_side(root: Path, inp: Path, outp: Path) -> tuple[list, float]:
+def run_side(root: Path, inp: Path, outp: Path) -> tuple[list, list[float]]:
     env = dict(os.environ, PYTHONPATH=str(root))
     subprocess.run([sys.executable, __file__, "--worker", str(root), str(inp), str(outp)], check=True, env=env, cwd=root)
     return pickle.loads(outp.read_bytes())
@@ -115,17 +116,19 @@ def main() -> int:
         new, new_cpu = run_side(ROOT, inp, tmp / "new.pkl")
     by_source: dict[str, list[int]] = {}
     differ = []
-    for (source, text), a, b in zip(todo, old, new, strict=True):
-        counts = by_source.setdefault(source, [0, 0, 0])
+    for (source, text), a, b, ca, cb in zip(todo, old, new, old_cpu, new_cpu, strict=True):
+        counts = by_source.setdefault(source, [0, 0, 0, 0.0, 0.0])
         counts[0] += 1
         counts[1] += bool(a[1])
+        counts[3] += ca
+        counts[4] += cb
         if a != b:
             counts[2] += 1
             differ.append((source, text[:120], a[1][:3], b[1][:3]))
-    for source, (n, edited, bad) in by_source.items():
-        print(f"{source}: {n} inputs, {edited} with edits, {bad} differ")
-    print(f"all: {len(todo)} inputs compared, {len(differ)} differ; repair CPU {args.ref} {old_cpu:.2f} s, "
-          f"this tree {new_cpu:.2f} s (one pass each, caches warm from the inputs before)")
+    for source, (n, edited, bad, ca, cb) in by_source.items():
+        print(f"{source}: {n} inputs, {edited} with edits, {bad} differ; repair CPU {args.ref} {ca:.2f} s, this tree {cb:.2f} s")
+    print(f"all: {len(todo)} inputs compared, {len(differ)} differ; repair CPU {args.ref} {sum(old_cpu):.2f} s, "
+          f"this tree {sum(new_cpu):.2f} s (one pass each, in this order; each side's caches warm from the inputs before)")
     for row in differ[:10]:
         print("DIFFERS", row)
     return 1 if differ else 0

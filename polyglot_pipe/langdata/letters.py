@@ -306,12 +306,12 @@ def _token_parts(token: str) -> dict[str, object]:
     """One token's share of ``_evidence``'s language totals: per script group, the sum of
     its words' ``_word_part``.
 
-    ``token`` holds no ASCII white space.  For a text of fewer than ``_LINEAR_LIMIT``
-    characters, split at ASCII white space into tokens t, ``_evidence(text)[0]`` is (up to
-    rounding) ``-_SIGNAL_WEIGHT * Σ_t _signals(t) + Σ_group max_lang Σ_t parts(t)[group]``:
-    ASCII white space normalises to a space and is white space to ``str.split``, so the
-    text's words and signal tokens are those of its tokens, and no group reaches the
-    1,000-bigram sample or the 1,000-character Han cut (a group of k words of n letters has
+    Cut a text of fewer than ``_LINEAR_LIMIT`` characters at its ASCII white space into
+    tokens t.  Then ``_evidence(text)[0]`` is (up to rounding)
+    ``-_SIGNAL_WEIGHT * Σ_t _signals(t) + Σ_group max_lang Σ_t parts(t)[group]``: ASCII
+    white space normalises to a space and is white space to ``str.split``, so the text's
+    words and signal tokens are its tokens'; and no group reaches the 1,000-bigram sample
+    or the 1,000-character Han cut (a group of k words of n letters has
     n + k <= len(text) + 1 bigrams).
     """
     parts: dict[str, object] = {}
@@ -370,6 +370,16 @@ def _token_sum(token: str, cache: dict[str, float], of) -> float:
     return total
 
 
+def _quick_raw(raw: str) -> float:
+    """The part of the quick ``_gain_bound`` that depends on ``raw`` alone."""
+    return _SIGNAL_WEIGHT * _signals(raw) - _token_sum(raw, _WORD_LOW, _word_low)
+
+
+def _quick_new(new: str) -> float:
+    """The part of the quick ``_gain_bound`` that depends on ``new`` alone."""
+    return _token_sum(new, _WORD_HIGH, _word_high)
+
+
 def _gain_bound(raw: str, new: str, tight: bool = True) -> float:
     """An upper bound on ``_evidence(a + new + b)[0] - _evidence(a + raw + b)[0]`` for any
     texts a, b that end and start at ASCII white space (or are empty) when
@@ -388,9 +398,9 @@ def _gain_bound(raw: str, new: str, tight: bool = True) -> float:
     and a script no profile has gives the same number to every language, so its difference
     stays exact).
     """
-    bound = _SIGNAL_WEIGHT * _signals(raw)
     if not tight:
-        return bound + _token_sum(new, _WORD_HIGH, _word_high) - _token_sum(raw, _WORD_LOW, _word_low)
+        return _quick_raw(raw) + _quick_new(new)
+    bound = _SIGNAL_WEIGHT * _signals(raw)
     raw_parts, new_parts = _token_parts(raw), _token_parts(new)
     for group in raw_parts.keys() | new_parts.keys():
         after, before = new_parts.get(group), raw_parts.get(group)
