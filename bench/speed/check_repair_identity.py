@@ -12,11 +12,13 @@ one after the other, on the same inputs, and compares every repaired text and ed
   (clean sentence + broken Russian one), the seed page's lines and CLEAN_EXTRAS;
   and each byte file of data/bytes decoded by ``decode_bytes`` (of this tree).
 
+Each side also decodes bench/encoding's 960 byte files with its own ``decode_bytes``
+(which scores code pages with langdata.letters): text and encoding must be equal.
+
     PYTHONPATH=. .venv/bin/python bench/speed/check_repair_identity.py [--ref main]
 
-Prints the number of inputs compared and of those that differ (with the first few),
-and each side's CPU time in repair per source (one pass, not interleaved: a rough
-figure; bench/speed/ab_repair.py measures speed); exits 1 when any differs.
+Prints the number of inputs compared and of those that differ (with the first few);
+exits 1 when any differs.  Speed: bench/speed/ab_repair.py.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import pickle
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -73,24 +74,28 @@ def cases() -> list[tuple[str, str]]:
     return out
 
 
+def byte_files() -> list[Path]:
+    data = ROOT / "bench" / "encoding" / "data" / "bytes"
+    return [p for folder in sorted(data.iterdir()) for p in sorted(folder.glob("*.txt"))]
+
+
 def worker(inp: Path, outp: Path, root: Path) -> None:
     import polyglot_pipe
+    from polyglot_pipe.stages.decode import decode_bytes
     from polyglot_pipe.stages.repair import repair_text
 
     assert Path(polyglot_pipe.__file__).resolve().is_relative_to(root.resolve()), polyglot_pipe.__file__
     texts = pickle.loads(inp.read_bytes())
     repair_text("Warm-up \u0417\u0430\u0433\u043e\u043b\u043e\u0432\u043e\u043a \u00c7\u00e0\u00e3")
     results = []
-    cpu = []
     for text in texts:
-        c = time.process_time()
         new, edits = repair_text(text)
-        cpu.append(time.process_time() - c)
         results.append((new, tuple(dataclasses.astuple(e) for e in edits)))
-    outp.write_bytes(pickle.dumps((results, cpu)))
+    decoded = [(d.text, d.encoding) for d in (decode_bytes(p.read_bytes()) for p in byte_files())]
+    outp.write_bytes(pickle.dumps((results, decoded)))
 
 
-def run_side(root: Path, inp: Path, outp: Path) -> tuple[list, list[float]]:
+def run_side(root: Path, inp: Path, outp: Path) -> tuple[list, list]:
     env = dict(os.environ, PYTHONPATH=str(root))
     subprocess.run([sys.executable, __file__, "--worker", str(root), str(inp), str(outp)], check=True, env=env, cwd=root)
     return pickle.loads(outp.read_bytes())
@@ -112,26 +117,25 @@ def main() -> int:
         subprocess.run(["tar", "-x", "-C", str(ref)], input=archive, check=True)
         inp = tmp / "in.pkl"
         inp.write_bytes(pickle.dumps([t for _, t in todo]))
-        old, old_cpu = run_side(ref, inp, tmp / "old.pkl")
-        new, new_cpu = run_side(ROOT, inp, tmp / "new.pkl")
+        old, old_decoded = run_side(ref, inp, tmp / "old.pkl")
+        new, new_decoded = run_side(ROOT, inp, tmp / "new.pkl")
     by_source: dict[str, list[int]] = {}
     differ = []
-    for (source, text), a, b, ca, cb in zip(todo, old, new, old_cpu, new_cpu, strict=True):
-        counts = by_source.setdefault(source, [0, 0, 0, 0.0, 0.0])
+    for (source, text), a, b in zip(todo, old, new, strict=True):
+        counts = by_source.setdefault(source, [0, 0, 0])
         counts[0] += 1
         counts[1] += bool(a[1])
-        counts[3] += ca
-        counts[4] += cb
         if a != b:
             counts[2] += 1
             differ.append((source, text[:120], a[1][:3], b[1][:3]))
-    for source, (n, edited, bad, ca, cb) in by_source.items():
-        print(f"{source}: {n} inputs, {edited} with edits, {bad} differ; repair CPU {args.ref} {ca:.2f} s, this tree {cb:.2f} s")
-    print(f"all: {len(todo)} inputs compared, {len(differ)} differ; repair CPU {args.ref} {sum(old_cpu):.2f} s, "
-          f"this tree {sum(new_cpu):.2f} s (one pass each, in this order; each side's caches warm from the inputs before)")
+    for source, (n, edited, bad) in by_source.items():
+        print(f"{source}: {n} inputs, {edited} with edits (by {args.ref}), {bad} differ")
+    print(f"all: {len(todo)} inputs compared with {args.ref}, {len(differ)} differ")
+    decode_differ = sum(a != b for a, b in zip(old_decoded, new_decoded, strict=True))
+    print(f"decode_bytes: {len(old_decoded)} byte files, {decode_differ} differ (text or encoding)")
     for row in differ[:10]:
         print("DIFFERS", row)
-    return 1 if differ else 0
+    return 1 if differ or decode_differ else 0
 
 
 if __name__ == "__main__":
