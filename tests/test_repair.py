@@ -263,3 +263,139 @@ def _groups(text: str) -> dict[str, list[str]]:
     for word in text.translate(letters._NORMAL_TABLE).split():
         groups.setdefault(script_of(word[0]), []).append(word)
     return groups
+
+
+# The quick rejection of round trips (stages/repair.py ``_ruled_out``) must not change a
+# decision: a round trip it rules out would have lost.  With ``_TRACE`` set, ``_choose``
+# judges every round trip in full, so the two paths are compared on the same lines.
+_EVERY_BREAKAGE = st.sampled_from(RUSSIAN + UKRAINIAN + BULGARIAN + GREEK + CENTRAL + OTHERS + CLEAN).flatmap(
+    lambda s: st.sampled_from(
+        [s]
+        + [b for really, shown_as in [("utf-8", "sloppy-windows-1252"), ("utf-8", "latin-1"),
+                                      ("utf-8", "sloppy-windows-1251"), ("cp1251", "sloppy-windows-1252"),
+                                      ("cp1251", "latin-1"), ("koi8_r", "sloppy-windows-1251"),
+                                      ("koi8_r", "latin-1"), ("cp866", "sloppy-windows-1251"),
+                                      ("cp1253", "sloppy-windows-1252"), ("cp1250", "sloppy-windows-1252")]
+           if (b := _try_break(s, really, shown_as)) is not None]
+    )
+)
+
+
+def _try_break(text: str, really: str, shown_as: str) -> str | None:
+    try:
+        return broken(text, really, shown_as)
+    except UnicodeError:
+        return None
+
+
+def _full_path(text: str):
+    from polyglot_pipe.stages import repair
+
+    repair._LINE_CACHE.clear()
+    repair._TRACE = []
+    try:
+        return repair_text(text)
+    finally:
+        repair._TRACE = None
+        repair._LINE_CACHE.clear()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(_EVERY_BREAKAGE, _EVERY_BREAKAGE.map(lambda s: " ".join(s.split()[:3])),
+                       st.text(_MIXED_ALPHABET, max_size=12)), min_size=1, max_size=5),
+    st.sampled_from([" ", "\n", " — ", ", "]),
+)
+def test_quick_rejection_gives_what_the_full_judgement_gives(parts, sep):
+    from polyglot_pipe.stages import repair
+
+    text = sep.join(parts)
+    repair._LINE_CACHE.clear()
+    assert repair_text(text) == _full_path(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_MIXED_ALPHABET | st.sampled_from("\x81\x8d\x9d\ufffd¡¿·’µªº\u0301"), max_size=40))
+def test_token_signals_equal_the_plain_loops(text):
+    """letters._token_signals caches runs of letters and skips its symbol loop when no
+    character is a non-ASCII non-letter; it must count what the plain loops count."""
+    import unicodedata
+
+    from polyglot_pipe.langdata import letters
+    from polyglot_pipe.langdata.scripts import COMMON, script_of
+
+    for token in text.split():
+        count = 0
+        for word in letters._LETTERS_RE.findall(token):
+            scripts = {"Han" if s in letters._KANJI_KANA else s for s in map(script_of, word)} - {COMMON, "Inherited"}
+            count += 2 if len(scripts) > 1 else 0
+            count += sum(a.islower() and b.isupper() for a, b in zip(word, word[1:]))
+            count += sum(script_of(c) == COMMON for c in word[1:-1])
+        for word in token.split():
+            prev = ""
+            for i, ch in enumerate(word):
+                code = ord(ch)
+                if 0x80 <= code < 0xA0 or ch == "\ufffd":
+                    count += 1
+                elif ch in letters._OPENING:
+                    count += prev.isalpha()
+                elif code > 0x7F and not ch.isalpha() and unicodedata.category(ch)[0] != "M":
+                    before = prev.isalpha()
+                    after = i + 1 < len(word) and word[i + 1].isalpha()
+                    if (before and after and ch not in letters._INSIDE) or ((before or after) and ch not in letters._ATTACHED):
+                        count += 1
+                prev = ch
+        assert letters._token_signals(token) == count
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(_MIXED_ALPHABET, max_size=80),
+    st.lists(st.text(_MIXED_ALPHABET, min_size=1, max_size=15), min_size=1, max_size=4),
+    st.text(_MIXED_ALPHABET, max_size=80),
+    st.integers(0, 14),
+)
+def test_gain_bounds_bound_the_change_of_evidence(before, words, after, which):
+    """``_gain_bound`` (tight and quick), summed over a span's changed tokens, is at least
+    the change of ``_evidence`` that undoing a round trip in the span makes."""
+    from polyglot_pipe.langdata import letters
+    from polyglot_pipe.stages.repair import _SINGLE_BYTE, ROUND_TRIPS
+
+    rt = ROUND_TRIPS[which]
+    if rt not in _SINGLE_BYTE:
+        return
+    tokens = [t for w in words for t in w.split()]
+    span = " ".join(tokens)
+    text = before + " " + span + " " + after
+    if not tokens or len(text) >= letters._LINEAR_LIMIT:
+        return
+    new_tokens = [rt.undo(t) or t for t in tokens]
+    gain = (letters._evidence(before + " " + " ".join(new_tokens) + " " + after)[0]
+            - letters._evidence(text)[0])
+    for tight in (True, False):
+        bound = sum(letters._gain_bound(t, n, tight) for t, n in zip(tokens, new_tokens) if n != t)
+        assert gain <= bound + 1e-6
+
+
+def _badness_alphabet():
+    from polyglot_pipe.stages import repair
+
+    if repair._BADNESS is None:
+        return st.sampled_from(" a")
+    return st.sampled_from(sorted(set(repair._BADNESS[0]) | set(" \t\xa0azAZ.,!?вжВГРСЂў€°µ")))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(_badness_alphabet(), min_size=1, max_size=8), st.text(_MIXED_ALPHABET, max_size=40)))
+def test_ftfy_is_skipped_only_where_it_changes_nothing(text):
+    """repair._may_be_bad is read from ftfy's BADNESS_RE: where it says no, is_bad finds
+    nothing, and fix_encoding_and_explain gives the text back with an empty plan."""
+    import ftfy
+    import ftfy.badness
+
+    from polyglot_pipe.stages import repair
+
+    assert repair._BADNESS is not None  # the shortcut is built with this ftfy
+    if not repair._may_be_bad(text):
+        assert not ftfy.badness.is_bad(text)
+        assert tuple(ftfy.fix_encoding_and_explain(text)) == (text, [])

@@ -178,13 +178,16 @@ def _signals(text: str) -> int:
 def _token_signals(text: str) -> int:
     """``_signals`` of one token (no whitespace inside)."""
     count = 0
+    cache = _WORD_SIGNALS
     for word in _LETTERS_RE.findall(text):
-        scripts = {"Han" if s in _KANJI_KANA else s for s in map(script_of, word)} - {COMMON, "Inherited"}
-        if len(scripts) > 1:
-            count += 2
-        count += sum(a.islower() and b.isupper() for a, b in zip(word, word[1:]))
-        # "kµúč": a letter of no script (µ, ª, º) between letters of a word
-        count += sum(script_of(c) == COMMON for c in word[1:-1])
+        hit = cache.get(word)
+        if hit is None:
+            if len(cache) >= _MAX_CACHED:
+                cache.clear()
+            hit = cache[word] = _word_signals(word)
+        count += hit
+    if not text.translate(_SYMBOL_TABLE):
+        return count  # no character the loop below counts (each is non-ASCII and no letter)
     for word in text.split():
         prev = ""
         for i, ch in enumerate(word):
@@ -204,6 +207,31 @@ def _token_signals(text: str) -> int:
 
 
 _KANJI_KANA = frozenset(("Hiragana", "Katakana", "Han"))
+#: run of letters -> its signals (the first loop of ``_token_signals``; runs recur in many tokens)
+_WORD_SIGNALS: dict[str, int] = {}
+
+
+def _word_signals(word: str) -> int:
+    """The signals inside one run of letters and marks: mixed scripts, case flips, letters of no script."""
+    count = 0
+    scripts = {"Han" if s in _KANJI_KANA else s for s in map(script_of, word)} - {COMMON, "Inherited"}
+    if len(scripts) > 1:
+        count += 2
+    count += sum(a.islower() and b.isupper() for a, b in zip(word, word[1:]))
+    # "kµúč": a letter of no script (µ, ª, º) between letters of a word
+    count += sum(script_of(c) == COMMON for c in word[1:-1])
+    return count
+
+
+class _SymbolTable(dict):
+    """str.translate table keeping only non-ASCII characters that are no letter (deleting the rest)."""
+
+    def __missing__(self, code: int) -> str | None:
+        out = self[code] = None if code <= 0x7F or chr(code).isalpha() else chr(code)
+        return out
+
+
+_SYMBOL_TABLE = _SymbolTable()
 #: Entries in each per-token or per-line cache before it is emptied (bounded memory on long runs).
 _MAX_CACHED = 50_000
 #: Lines longer than this are not cached: boilerplate is short, long prose rarely repeats,
@@ -246,6 +274,144 @@ def _evidence(text: str) -> tuple[float, int]:
             total += model.bigrams.best([norm[i : i + 2] for i in range(1000)])
         count += n_bigrams
     return total, count
+
+
+# --------------------------------------------------------------------------
+# Bounds on a change of evidence, token by token (repair's quick rejection of a round trip)
+# --------------------------------------------------------------------------
+
+#: ``_evidence`` scores each script group's words as one sum while the group has at most this
+#: many bigrams (Han: characters); a text shorter than this keeps every group within it.
+_LINEAR_LIMIT = 1000
+
+
+def _word_group(word: str) -> str:
+    script = script_of(word[0])
+    return "Han" if script in _KANJI_KANA else script
+
+
+def _word_part(word: str, group: str):
+    """What one normalised word adds to its group's per-language totals in ``_evidence``
+    (a vector; a number for a script no profile has)."""
+    model = _profiles().get(group)
+    if model is None:
+        return _UNSEEN * (len(word) + 1)
+    if group == "Han":
+        unseen = len(model.unigrams.rows)
+        return model.unigrams.matrix[[model.unigrams.rows.get(c, unseen) for c in word]].sum(axis=0)
+    return model.word_vector(word)
+
+
+def _token_parts(token: str) -> dict[str, object]:
+    """One token's share of ``_evidence``'s language totals: per script group, the sum of
+    its words' ``_word_part``.
+
+    Cut a text of fewer than ``_LINEAR_LIMIT`` characters at its ASCII white space into
+    tokens t.  Then ``_evidence(text)[0]`` is (up to rounding)
+    ``-_SIGNAL_WEIGHT * Σ_t _signals(t) + Σ_group max_lang Σ_t parts(t)[group]``: ASCII
+    white space normalises to a space and is white space to ``str.split``, so the text's
+    words and signal tokens are its tokens'; and no group reaches the 1,000-bigram sample
+    or the 1,000-character Han cut (a group of k words of n letters has
+    n + k <= len(text) + 1 bigrams).
+    """
+    parts: dict[str, object] = {}
+    for word in token.translate(_NORMAL_TABLE).split():
+        group = _word_group(word)
+        part = _word_part(word, group)
+        old = parts.get(group)
+        parts[group] = part if old is None else old + part
+    return parts
+
+
+@lru_cache(maxsize=None)
+def _best_of(script: str, which: str) -> dict[str, float]:
+    """n-gram -> its best log-probability in any language of ``script`` (``which``: "bigrams" or
+    "unigrams"); n-grams no language has are left out (they score ``_UNSEEN`` everywhere)."""
+    table = getattr(_profiles()[script], which)
+    best = table.matrix.max(axis=1)
+    return {gram: float(best[row]) for gram, row in table.rows.items()}
+
+
+def _word_high(word: str) -> float:
+    """At least the largest entry of ``_word_part(word)``: each bigram (Han: character) at its
+    best log-probability in any language of the group.  No numpy and no word-vector cache:
+    most words asked are junk a round trip made.  Exact for a script no profile has."""
+    group = _word_group(word)
+    if group not in _profiles():
+        return _UNSEEN * (len(word) + 1)
+    if group == "Han":
+        best = _best_of(group, "unigrams").get
+        return sum(best(c, _UNSEEN) for c in word)
+    best = _best_of(group, "bigrams").get
+    padded = " " + word + " "
+    return sum(best(padded[i : i + 2], _UNSEEN) for i in range(len(word) + 1))
+
+
+def _word_low(word: str) -> float:
+    """The smallest entry of ``_word_part(word)`` (the number itself for a script no profile has)."""
+    part = _word_part(word, _word_group(word))
+    return part if isinstance(part, float) else float(part.min())
+
+
+_WORD_HIGH: dict[str, float] = {}
+_WORD_LOW: dict[str, float] = {}
+
+
+def _token_sum(token: str, cache: dict[str, float], of) -> float:
+    """The sum of ``of(word)`` over the token's normalised words, each word's value cached."""
+    total = 0.0
+    for word in token.translate(_NORMAL_TABLE).split():
+        value = cache.get(word)
+        if value is None:
+            if len(cache) >= _MAX_CACHED:
+                cache.clear()
+            value = cache[word] = of(word)
+        total += value
+    return total
+
+
+def _quick_raw(raw: str) -> float:
+    """The part of the quick ``_gain_bound`` that depends on ``raw`` alone."""
+    return _SIGNAL_WEIGHT * _signals(raw) - _token_sum(raw, _WORD_LOW, _word_low)
+
+
+def _quick_new(new: str) -> float:
+    """The part of the quick ``_gain_bound`` that depends on ``new`` alone."""
+    return _token_sum(new, _WORD_HIGH, _word_high)
+
+
+def _gain_bound(raw: str, new: str, tight: bool = True) -> float:
+    """An upper bound on ``_evidence(a + new + b)[0] - _evidence(a + raw + b)[0]`` for any
+    texts a, b that end and start at ASCII white space (or are empty) when
+    ``len(a + raw + b) < _LINEAR_LIMIT``; ``raw`` and ``new`` hold no ASCII white space.
+
+    By ``_token_parts`` the difference is ``-_SIGNAL_WEIGHT * (signals(new) - signals(raw))``
+    plus, per script group, ``max(A + B) - max(A + C) <= max(B - C)`` (take the language that
+    maximises A + B; A is the rest of the text, the same on both sides).  ``new``'s own signals
+    only lower it, so they are left out (most tokens a round trip makes are junk, and counting
+    their signals costs more than it ever decides).  Tokens add: over the changed tokens of a
+    span, ``max`` of a sum is at most the sum of the ``max``es.
+
+    ``tight=False``: a looser bound at a fraction of the cost, from ``max(B - C) <= max(B) -
+    min(C)``, ``max(B)`` at most the sum of ``_word_high`` over ``new``'s words and ``min(C)``
+    at least the sum of ``_word_low`` over ``raw``'s (a group absent on one side is 0 there,
+    and a script no profile has gives the same number to every language, so its difference
+    stays exact).
+    """
+    if not tight:
+        return _quick_raw(raw) + _quick_new(new)
+    bound = _SIGNAL_WEIGHT * _signals(raw)
+    raw_parts, new_parts = _token_parts(raw), _token_parts(new)
+    for group in raw_parts.keys() | new_parts.keys():
+        after, before = new_parts.get(group), raw_parts.get(group)
+        if after is None:
+            diff = -before
+        elif before is None:
+            diff = after
+        else:
+            diff = after - before
+        bound += diff if isinstance(diff, float) else float(diff.max())
+    return bound
 
 
 def language_score(text: str) -> float:

@@ -109,9 +109,14 @@ _ASCII_LETTERS_RE = regex.compile(r"[A-Za-z]")
 
 
 from polyglot_pipe.langdata.letters import (  # noqa: E402  (the scorer, shared with decode)
+    _LINEAR_LIMIT,
+    _MAX_CACHED,
     _MAX_CACHED_LINE,
     _MAX_CACHED_LINES,
     _evidence,
+    _gain_bound,
+    _quick_new,
+    _quick_raw,
     _signals,
     language_score,
 )
@@ -204,6 +209,220 @@ _TRACE: list | None = None  # (round trip, gain) pairs land here when set: used 
 MIN_LETTERS = 3
 
 
+#: Slack for rounding when a bound rules a round trip out: ``_evidence`` totals of texts under
+#: ``_LINEAR_LIMIT`` characters are sums of a few thousand terms, each at most about 25 in size,
+#: so their rounding error is below 1e-7; a bound must fall short by more than this.
+_BOUND_SLACK = 1e-6
+_ASCII_SPACE = frozenset(" \t\r\n\f\v")
+#: The round trips that map one character to one, and the UTF-8 ones.
+_SINGLE_BYTE = tuple(rt for rt in ROUND_TRIPS if rt.really != "utf-8")
+_UTF8 = tuple(rt for rt in ROUND_TRIPS if rt.really == "utf-8")
+_SINGLE_BYTE_REPERTOIRES = tuple((rt, rt.repertoire) for rt in _SINGLE_BYTE)
+_UTF8_REPERTOIRES = tuple((rt, rt.repertoire) for rt in _UTF8)
+#: token -> (UTF-8 round trips it rules out, quick bounds of the single-byte ones); see _token_info
+_TOKEN_INFO: dict[str, tuple[frozenset[str], tuple[tuple[str, float], ...]]] = {}
+#: token -> tight bounds of the single-byte round trips (as in _token_info)
+_TIGHT_BOUNDS: dict[str, tuple[tuple[str, float], ...]] = {}
+
+
+def _single_byte_bounds(token: str, non_ascii: set[str], tight: bool) -> tuple[tuple[str, float], ...]:
+    """(name, bound) for each single-byte round trip that changes ``token`` (its non-ASCII
+    characters ``non_ascii``): an upper bound on the evidence it gains (``_gain_bound``) less
+    its margin times the characters it changes.  A round trip that cannot encode or decode
+    the token leaves it as it is (``undo_words``)."""
+    bounds: dict[str, tuple[int, float]] = {}  # koi8-r and koi8-u mostly give the same text
+    out = []
+    raw = None
+    for rt, repertoire in _SINGLE_BYTE_REPERTOIRES:
+        if not non_ascii <= repertoire:
+            continue  # a character it cannot encode: undo gives None, the token stays
+        new = rt.undo(token)
+        if new is None or new == token:
+            continue
+        known = bounds.get(new)
+        if known is None:
+            if tight:
+                gain = _gain_bound(token, new)
+            else:  # _gain_bound(token, new, tight=False), its raw part once
+                if raw is None:
+                    raw = _quick_raw(token)
+                gain = raw + _quick_new(new)
+            known = bounds[new] = (sum(map(operator.ne, token, new)), gain)
+        out.append((rt.name, known[1] - rt.margin * known[0]))
+    return tuple(out)
+
+
+def _token_info(token: str) -> tuple[frozenset[str], tuple[tuple[str, float], ...]]:
+    """What one non-ASCII token (no ASCII white space) tells about the round trips of any span
+    holding it, cached since words recur:
+
+    * the UTF-8 round trips that fail on the span: those whose code page lacks one of the
+      token's characters (``_choose``'s repertoire test fails), and those whose decoding of
+      the token fails (ASCII bytes are never part of a UTF-8 sequence, so the span's bytes
+      decode only where each token's do);
+    * quick bounds of the single-byte round trips (``_single_byte_bounds``).
+    """
+    hit = _TOKEN_INFO.get(token)
+    if hit is None:
+        non_ascii = {c for c in token if c > "\x7f"}
+        dead = frozenset(
+            rt.name for rt, repertoire in _UTF8_REPERTOIRES if not non_ascii <= repertoire or rt.undo(token) is None
+        )
+        if len(_TOKEN_INFO) >= _MAX_CACHED:
+            _TOKEN_INFO.clear()
+        hit = _TOKEN_INFO[token] = (dead, _single_byte_bounds(token, non_ascii, tight=False))
+    return hit
+
+
+def _tight_bounds(token: str) -> tuple[tuple[str, float], ...]:
+    hit = _TIGHT_BOUNDS.get(token)
+    if hit is None:
+        if len(_TIGHT_BOUNDS) >= _MAX_CACHED:
+            _TIGHT_BOUNDS.clear()
+        hit = _TIGHT_BOUNDS[token] = _single_byte_bounds(token, {c for c in token if c > "\x7f"}, tight=True)
+    return hit
+
+
+def _ruled_out(tokens: list[str]) -> set[str]:
+    """The names of the round trips that surely lose on a span whose non-ASCII tokens are
+    ``tokens`` (the span and its context shorter than ``_LINEAR_LIMIT``, cut at white space).
+
+    UTF-8 ones: a token rules them out (``_token_info``).  Single-byte ones: ``undo_words``
+    undoes each token on its own (the whole span at once gives the same text, and ASCII
+    tokens never change), so a round trip changes the span iff it changes one of its tokens,
+    and the span's bound on ``total - raw total`` (``_gain_bound``) less margin x changed
+    characters is the sum of its tokens'.  Where that sum is negative the gain per changed
+    character stays below the margin and ``_choose`` would pass the round trip over; where
+    no token changes, ``repaired == span`` and it would too.  The quick bounds settle most
+    spans; the tight ones are summed only for the round trips left.
+    """
+    out: set[str] = set()
+    excess: dict[str, float] = {}
+    for token in tokens:
+        dead, quick = _token_info(token)
+        out |= dead
+        for name, value in quick:
+            excess[name] = excess.get(name, 0.0) + value
+    left = [rt.name for rt in _SINGLE_BYTE if excess.get(rt.name, -1.0) >= -_BOUND_SLACK]
+    if left:
+        excess = dict.fromkeys(left, 0.0)
+        for token in tokens:
+            for name, value in _tight_bounds(token):
+                if name in excess:
+                    excess[name] += value
+        left = [name for name in left if excess[name] >= -_BOUND_SLACK]
+    out.update(rt.name for rt in _SINGLE_BYTE)
+    out.difference_update(left)
+    return out
+
+
+def _badness_test():
+    """A cheap necessary condition for ``ftfy.badness.is_bad``, or None where it cannot be built.
+
+    ftfy's ``fix_encoding_and_explain`` returns the text as it is, with an empty plan,
+    whenever ``is_bad`` finds nothing (its first step: ASCII or "not is_bad" is left
+    alone), and ``is_bad`` is one search of ``BADNESS_RE``.  That regex is a list of
+    alternatives, each a short run of characters from fixed sets ("[ВГРС][c1 bad ...][ВГРС]",
+    "вЂ", ...).  Read from its parse: for each alternative, the character sets that every
+    match holds one character of (sets that are only possibly there, categories such as white space, negated
+    classes and anchors ask nothing).  A text without one character of each set of any
+    alternative cannot match.  As bit masks: one bit per (alternative, set), each
+    alternative a block with a guard bit above it; a text's mask ORs its characters' bits,
+    and an alternative is complete when adding its lowest bit carries into its guard.
+    """
+    try:
+        import re
+
+        import ftfy.badness
+
+        try:
+            from re import _constants as C, _parser as P  # Python 3.11+
+        except ImportError:  # pragma: no cover
+            import sre_constants as C  # type: ignore[no-redef]
+            import sre_parse as P  # type: ignore[no-redef]
+
+        pattern = ftfy.badness.BADNESS_RE
+        if pattern.flags & re.IGNORECASE:
+            return None
+
+        def charset(op, av):
+            if op is C.LITERAL:
+                return frozenset(chr(av))
+            if op is C.IN:
+                out: set[str] = set()
+                for o, a in av:
+                    if o is C.LITERAL:
+                        out.add(chr(a))
+                    elif o is C.RANGE:
+                        out.update(map(chr, range(a[0], a[1] + 1)))
+                    else:  # a category or a negation: any character may do
+                        return None
+                return frozenset(out)
+            return None
+
+        def needs(items) -> list[list[frozenset[str]]]:
+            """Alternatives, each the list of sets a match holds a character of."""
+            alternatives: list[list[frozenset[str]]] = [[]]
+            for op, av in items:
+                chars = charset(op, av)
+                if chars is not None:
+                    alternatives = [a + [chars] for a in alternatives]
+                    continue
+                if op is C.BRANCH:
+                    inner = [n for sub in av[1] for n in needs(sub.data)]
+                elif op is C.SUBPATTERN and not (av[1] & re.IGNORECASE):
+                    inner = needs(av[-1].data)
+                elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
+                    inner = needs(av[2].data)
+                else:  # optional, anchors, categories, any character: asks nothing
+                    continue
+                alternatives = [a + n for a in alternatives for n in inner]
+            return alternatives
+
+        alternatives = needs(P.parse(pattern.pattern, pattern.flags).data)
+        if len(alternatives) > 1000:
+            return None
+    except Exception:  # pragma: no cover  (another ftfy or Python: no shortcut)
+        return None
+    masks: dict[str, int] = {}
+    lowest = guards = every = 0
+    bit = 0
+    for sets in alternatives:
+        if not sets:
+            return None  # an alternative that needs nothing: no shortcut
+        lowest |= 1 << bit
+        for chars in sets:
+            every |= 1 << bit
+            for ch in chars:
+                masks[ch] = masks.get(ch, 0) | 1 << bit
+            bit += 1
+        guards |= 1 << bit
+        bit += 1
+    return masks, lowest, guards
+
+
+_BADNESS = _badness_test()
+
+
+def _may_be_bad(text: str) -> bool:
+    """False only where ``ftfy.badness.is_bad(text)`` is surely False (``_badness_test``)."""
+    if _BADNESS is None:
+        return True
+    masks, lowest, guards = _BADNESS
+    have = 0
+    for ch in set(text):
+        have |= masks.get(ch, 0)
+    return bool((have + lowest) & guards)  # some alternative has all its sets
+
+
+def _ftfy_fix(span: str):
+    """``ftfy.fix_encoding_and_explain(span)``, without the call where ``is_bad`` surely finds
+    nothing (then ftfy gives the text back with an empty plan)."""
+    if not _may_be_bad(span):
+        return span, []
+    return ftfy.fix_encoding_and_explain(span)
+
+
 def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, object] | None:
     """The best repair of ``span`` as (name, repaired, ftfy plan or None), or None to leave it.
 
@@ -213,7 +432,7 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
     judged with the words around the span (``before``, ``after``) so that one
     Portuguese "não" is read as Portuguese, not as Romanian "năo".
     """
-    fixed, plan = ftfy.fix_encoding_and_explain(span)
+    fixed, plan = _ftfy_fix(span)
     raw_cache: list[tuple[float, int]] = []
 
     def raw() -> tuple[float, int]:  # scored only when some repair is worth judging
@@ -230,10 +449,27 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
         gain = fixed_total / max(fixed_count, 1) - raw_total / max(raw_count, 1)
         if _signals(fixed) >= _signals(span) and gain < 1.0:
             fixed = plan = None
-    raw_letters = _letter_share(span)
-    non_ascii = {c for c in set(span) if c > "\x7f"}
+    raw_letters = None
+    non_ascii = None
+    # the evidence of a short text is a sum over its tokens (``_gain_bound``): the round trips
+    # are first bounded token by token, and most clean text needs no more
+    if (
+        _TRACE is None  # tracing must see every gain
+        and len(before) + len(span) + len(after) < _LINEAR_LIMIT
+        and (not before or before[-1] in _ASCII_SPACE)
+        and (not after or after[0] in _ASCII_SPACE)
+    ):
+        ruled_out = _ruled_out([t for t in _TOKEN_RE.findall(span) if not t.isascii()])
+        if fixed is None and len(ruled_out) == len(ROUND_TRIPS):
+            return None
+    else:
+        ruled_out = ()
     best: tuple[float, str, str] | None = None
     for rt in ROUND_TRIPS:
+        if rt.name in ruled_out:
+            continue
+        if non_ascii is None:
+            non_ascii = {c for c in set(span) if c > "\x7f"}
         # exact shortcuts: a UTF-8 trip needs every character encodable, a single-byte
         # trip changes nothing when no character is (Cyrillic under cp1252)
         if rt.really == "utf-8":
@@ -247,6 +483,8 @@ def _choose(span: str, before: str = "", after: str = "") -> tuple[str, str, obj
             continue
         if len(repaired) == len(span):
             # single-byte round trip: judge the changed characters, not the whole span
+            if raw_letters is None:
+                raw_letters = _letter_share(span)
             if not _enough_change(span, repaired) or _letter_share(repaired) < raw_letters:
                 continue
             changed_words = [r for w, r in zip(_TOKEN_RE.findall(span), _TOKEN_RE.findall(repaired)) if w != r]
