@@ -332,6 +332,15 @@ def test_word_store_overflow_does_not_change_labels(monkeypatch):
                 ("File name matches the pattern.", "en"),
             ],
         ),
+        # a foreign phrase after a sentence end, lowercase: no sentence cut, the decoder finds it
+        (
+            "If N ends in 'B', it counts bytes not blocks. argomento mancante Additional data are returned.",
+            [
+                ("If N ends in 'B', it counts bytes not blocks.", "en"),
+                ("argomento mancante", "it"),
+                ("Additional data are returned.", "en"),
+            ],
+        ),
         # a Latin-script UI string between two English sentences
         (
             "The kernel keeps the free file handles in a list for reallocation.Ungültiger Befehl"

@@ -121,6 +121,9 @@ class NgramModel:
         self.word_ngrams = np.zeros(1024, dtype=np.int64)
         self.word_groups = np.zeros(1024, dtype=np.int64)
         self.word_capital = np.zeros(1024, dtype=bool)
+        # the word-list part of each row (WORD_WEIGHT x relative log frequency), apart: the
+        # decoder in identify.py weighs it more for one word than a fragment's sum does
+        self.word_frequency_part = np.zeros((1024, len(self.profiles)), dtype=np.float32)
         self._n_words = 0
         self._group_codes: dict[str, int] = {}
 
@@ -207,6 +210,7 @@ class NgramModel:
         vectors = sums[np.searchsorted(nonempty, known)]
         known_words = [new[i] for i in known.tolist()]
         groups = ["Latin" if word.isascii() else script_group(dominant_script(word)) for word in known_words]
+        ngram_part = vectors.copy() if self.frequencies is not None else vectors
         if self.frequencies is not None:
             by_group: dict[str, list[int]] = {}
             for k, group in enumerate(groups):
@@ -222,6 +226,7 @@ class NgramModel:
         self.word_ngrams[first:last] = counts[known]
         self.word_groups[first:last] = [self.group_code(group) for group in groups]
         self.word_capital[first:last] = [word[:1].isupper() for word in known_words]
+        self.word_frequency_part[first:last] = vectors - ngram_part
         ids.update(zip(known_words, range(first, last)))
         self._n_words = last
 
@@ -274,7 +279,7 @@ class NgramModel:
         if n <= len(self.word_ngrams):
             return
         size = max(n, min(2 * len(self.word_ngrams), _MAX_CACHED_WORDS))
-        for name in ("word_vectors", "word_ngrams", "word_groups", "word_capital"):
+        for name in ("word_vectors", "word_ngrams", "word_groups", "word_capital", "word_frequency_part"):
             old = getattr(self, name)
             grown = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
             grown[: len(old)] = old

@@ -16,7 +16,8 @@ character n-grams cannot, and word lists for the languages wordfreq lacks,
    and sentences) is found here, in one place, by a word-level decoder
    (``_viterbi``): states = the candidate languages of every script among the
    fragment's words that have evidence, emissions = each word's evidence
-   (n-grams + word lists) for a language of its script, or, for a language of
+   (n-grams + word lists, the word lists weighed more than in a fragment's sum:
+   DECODER_WORD_EXTRA) for a language of its script, or, for a language of
    another script, the word's likelihood in "some language of its script" less
    BORROW_PER_LETTER a letter (less for a capitalised name, more for a word of a
    script other than Latin); a cost per switch (SWITCH_COST across scripts,
@@ -112,9 +113,21 @@ NAME_EVIDENCE_SHARE = 0.5
 #:   (``_marked_boundary``: punctuation, a glued word, a run of spaces), where scraped text
 #:   changes hands far more often than between two plain words.  0.5 among 1 / 0.75 / 0.5 /
 #:   0.25 (0.25 cost English short lines once the gate below was lowered with it).
+#: - DECODER_WORD_EXTRA, FREQUENCY_EXTRA_CAP: the decoder weighs a word's word-list part
+#:   (WORD_WEIGHT x relative log frequency, ``NgramModel.word_frequency_part``)
+#:   1 + DECODER_WORD_EXTRA times, each word's extra at most DECODER_WORD_EXTRA x
+#:   FREQUENCY_EXTRA_CAP nats.  A word's 3L+1 n-grams overlap and say nearly the same thing
+#:   (the reason for CONFIDENCE_TEMPERATURE), its frequency is one observation; summed over
+#:   a fragment the n-grams are right to dominate, for one word they drowned it: "zone",
+#:   "limit", "data" scored +11 to +16 nats for it/sq/id against English.  2 among 0 / 1 /
+#:   2 / 3 / 4 (2 and 3 alike; 2 kept more short lines in documents); the cap (4 / 8 / 12 /
+#:   none; 12 as good as none) keeps one very common word ("over": 1e-3 in English, unlisted
+#:   in German) from splitting a sentence alone, e.g. a Dutch one under langs=ru,en,de.
 DECODER_PRIOR_SHARE = 0.25
 NONLATIN_BORROW_PER_LETTER = 3.0
 MARKED_SWITCH_SHARE = 0.5
+DECODER_WORD_EXTRA = 2.0
+FREQUENCY_EXTRA_CAP = 12.0
 #: Fragments with fewer scored words than this keep no per-word rows (nothing to decode).
 MIN_DECODE_WORDS = 2
 #: The weight of an all-capitals text's evidence once lowercased (capitals are often names,
@@ -640,7 +653,7 @@ class LanguageIdentifier:
                 profile = candidates[0] if candidates else None
                 parts.append((group, rows_at, [profile], np.zeros((len(rows_at), 1)), np.zeros(1)))
                 continue
-            block = model.word_vectors[ids[rows_at]].take(self._columns(candidates), axis=1) * trust
+            block = self._emissions(ids[rows_at], candidates) * trust
             block -= block.max(axis=1, keepdims=True)
             block[names[rows_at]] *= NAME_EVIDENCE_SHARE  # a name says little about which language of its script
             segment_prior = self._segment_prior(candidates, ev, votes)
@@ -688,6 +701,18 @@ class LanguageIdentifier:
             path.append(state)
         path.reverse()
         return path
+
+    def _emissions(self, ids: np.ndarray, candidates: tuple[int, ...]) -> np.ndarray:
+        """Per word, its evidence for each candidate as the decoder weighs it: a fragment's
+        row plus DECODER_WORD_EXTRA x its word-list part (capped).  The gate before decoding
+        (``_switch_may_pay``) reads the fragment's own rows: whether a switch may pay is asked
+        of the evidence the label is calibrated on, where it falls of the words' evidence."""
+        columns = self._columns(candidates)
+        rows = self.model.word_vectors[ids].take(columns, axis=1)
+        if DECODER_WORD_EXTRA:
+            listed = self.model.word_frequency_part[ids].take(columns, axis=1)
+            rows += DECODER_WORD_EXTRA * np.maximum(listed, -FREQUENCY_EXTRA_CAP)
+        return rows
 
     def _segment_prior(self, candidates: tuple[int, ...], ev: _Evidence, votes) -> np.ndarray:
         """Log prior over one script's candidates for a segment of this fragment
