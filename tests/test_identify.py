@@ -408,3 +408,17 @@ def test_calibration_keeps_the_labels(identify, monkeypatch):
     monkeypatch.setattr(module, "CONFIDENCE_TEMPERATURE", 1.0)
     monkeypatch.setattr(module, "MAX_CONFIDENCE", 1.0)
     assert labels() == calibrated
+
+
+def test_markup_around_a_foreign_phrase_is_cut_off_at_its_tags_and_marked_as_code(identify):
+    """A page read as text: the decoder cuts before a tag's "<", never inside the tag, and
+    the markup pieces say why they have no language, as a whole fragment of code would."""
+    text = "<!DOCTYPE html><html><body><p>Заголовок открываемого материала</p></body></html>"
+    doc = labelled(identify, text)
+    got = [(f.original, f.lang, f.lang_reason) for f in doc.fragments]
+    assert got == [
+        ("<!DOCTYPE html><html><body>", "und", "code"),
+        ("<p>Заголовок открываемого материала", "ru", None),
+        ("</p></body></html>", "und", "code"),
+    ]
+    assert "".join(doc.space_before + f.original + f.space_after for f in doc.fragments) == text

@@ -603,14 +603,17 @@ class LanguageIdentifier:
         self._evidence_many((piece.original, script) for piece, script in zip(pieces, scripts))
         out: list[Fragment] = []
         for piece, script in zip(pieces, scripts):
-            lang, confidence, _ = self._decide(self.evidence(piece.original, script), votes)
+            ev = self.evidence(piece.original, script)
+            lang, confidence, _ = self._decide(ev, votes)
             if out and out[-1].lang == lang:  # the path changed profile, not label (zh-cn/zh-tw)
                 start = out.pop().start
                 joined = text[start : piece.end]
                 script = dominant_script(joined)
-                lang, confidence, _ = self._decide(self.evidence(joined, script), votes)
+                ev = self.evidence(joined, script)
+                lang, confidence, _ = self._decide(ev, votes)
                 piece = replace(piece, start=start, original=joined)
-            out.append(replace(piece, script=script, lang=lang, lang_confidence=confidence))
+            # a piece that is code ("<!DOCTYPE html><html><body>") says so, as a fragment would
+            out.append(replace(piece, script=script, lang=lang, lang_confidence=confidence, lang_reason=ev.reason))
         return out
 
     def _viterbi(
@@ -792,13 +795,14 @@ def _split_glued(words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]
 
 
 def _cut_between(text: str, left_end: int, right_start: int) -> int:
-    """Where to cut between two words: at the first space, else before an opening quote or bracket."""
+    """Where to cut between two words: at the first space, else before an opening quote or
+    bracket (a tag's "<" too: "<body><p>Заголовок" is cut before "<p>", not inside it)."""
     gap = text[left_end:right_start]
     for i, ch in enumerate(gap):
         if ch.isspace():
             return left_end + i
     for i, ch in enumerate(gap):
-        if unicodedata.category(ch) in ("Ps", "Pi"):
+        if ch == "<" or unicodedata.category(ch) in ("Ps", "Pi"):
             return left_end + i
     return right_start
 
