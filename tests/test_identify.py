@@ -325,9 +325,9 @@ def test_word_store_overflow_does_not_change_labels(monkeypatch):
         ),
         # a word glued to the next one is split where the script, then the case, changes
         (
-            "It is safe to use in a quoted string as defined by RFC822.НеверноFile name matches the pattern.",
+            "It is safe to use in a quoted string as the standard says.НеверноFile name matches the pattern.",
             [
-                ("It is safe to use in a quoted string as defined by RFC822.", "en"),
+                ("It is safe to use in a quoted string as the standard says.", "en"),
                 ("Неверно", "ru"),
                 ("File name matches the pattern.", "en"),
             ],
@@ -411,14 +411,15 @@ def test_calibration_keeps_the_labels(identify, monkeypatch):
 
 
 def test_markup_around_a_foreign_phrase_is_cut_off_at_its_tags_and_marked_as_code(identify):
-    """A page read as text: the decoder cuts before a tag's "<", never inside the tag, and
-    the markup pieces say why they have no language, as a whole fragment of code would."""
+    """A page read as text: the decoder cuts between tags, never inside one (before a "<"
+    or after a ">"), and the markup pieces say why they have no language, as a whole
+    fragment of code would."""
     text = "<!DOCTYPE html><html><body><p>Заголовок открываемого материала</p></body></html>"
     doc = labelled(identify, text)
     got = [(f.original, f.lang, f.lang_reason) for f in doc.fragments]
     assert got == [
-        ("<!DOCTYPE html><html><body>", "und", "code"),
-        ("<p>Заголовок открываемого материала", "ru", None),
+        ("<!DOCTYPE html><html><body><p>", "und", "code"),
+        ("Заголовок открываемого материала", "ru", None),
         ("</p></body></html>", "und", "code"),
     ]
     assert "".join(doc.space_before + f.original + f.space_after for f in doc.fragments) == text

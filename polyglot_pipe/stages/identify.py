@@ -21,9 +21,9 @@ character n-grams cannot, and word lists for the languages wordfreq lacks,
    another script, the word's likelihood in "some language of its script" less
    BORROW_PER_LETTER a letter (less for a capitalised name, more for a word of a
    script other than Latin); a cost per switch (SWITCH_COST across scripts,
-   SAME_SCRIPT_SWITCH_COST within one; a share of it at a marked boundary:
-   punctuation, a glued word, a run of spaces) and a share of the document prior
-   once per segment.  Glued words ("keys.НеверноFile", "signatureNumber") are
+   SAME_SCRIPT_SWITCH_COST within one, half of that at a marked boundary:
+   punctuation, a glued word) and the document prior once per segment (a share of it
+   among the fragment's own script).  Glued words ("keys.НеверноFile", "signatureNumber") are
    split where the script or the case says a word starts.  A Latin name inside a
    Russian sentence cannot pay for two switches and stays; "неверное выражение"
    inside an English sentence can.  The decoder runs only where a switch could
@@ -109,10 +109,13 @@ NAME_EVIDENCE_SHARE = 0.5
 #:   words of other scripts in Latin text rarely: a one-word Thai run inside an English
 #:   sentence ("The buffer เสร็จ from") could not pay its two switches at 2 nats a letter.
 #:   Nor does such a word get NAME_BORROW_SHARE when capitalised ("RFC822.НеверноFile").
-#: - MARKED_SWITCH_SHARE: the share of a switch's cost paid at a marked boundary
-#:   (``_marked_boundary``: punctuation, a glued word, a run of spaces), where scraped text
-#:   changes hands far more often than between two plain words.  0.5 among 1 / 0.75 / 0.5 /
-#:   0.25 (0.25 cost English short lines once the gate below was lowered with it).
+#: - MARKED_SWITCH_SHARE: the share of a same-script switch's cost paid at a marked boundary
+#:   (``_marked_boundary``: punctuation, a glued word), where scraped text changes hands far
+#:   more often than between two plain words.  0.5 among 1 / 0.75 / 0.5 / 0.25 (0.25 cost
+#:   English short lines once the gate was lowered with it).  Not across scripts: there the
+#:   script change is the mark, and halving SWITCH_COST at commas split option names off
+#:   Russian sentences; nor at runs of spaces (no gain on the placement set, and justified
+#:   man-page text is full of them).
 #: - DECODER_WORD_EXTRA, FREQUENCY_EXTRA_CAP: the decoder weighs a word's word-list part
 #:   (WORD_WEIGHT x relative log frequency, ``NgramModel.word_frequency_part``)
 #:   1 + DECODER_WORD_EXTRA times, each word's extra at most DECODER_WORD_EXTRA x
@@ -656,10 +659,11 @@ class LanguageIdentifier:
                 profile = candidates[0] if candidates else None
                 parts.append((group, rows_at, [profile], np.zeros((len(rows_at), 1)), np.zeros(1)))
                 continue
-            block = self._emissions(ids[rows_at], candidates) * trust
+            own = candidates == ev.candidates  # the fragment's own script: where same-script switches are
+            block = self._emissions(ids[rows_at], candidates, own) * trust
             block -= block.max(axis=1, keepdims=True)
             block[names[rows_at]] *= NAME_EVIDENCE_SHARE  # a name says little about which language of its script
-            segment_prior = self._segment_prior(candidates, ev, votes)
+            segment_prior = self._segment_prior(candidates, ev, votes, own)
             prior = segment_prior - segment_prior.max()  # entering the likeliest costs only the switch
             weighted = block + (prior - np.log(np.exp(prior).sum()))
             top = weighted.max(axis=1)
@@ -688,7 +692,11 @@ class LanguageIdentifier:
         switch = np.where(state_group[:, None] == state_group[None, :], SAME_SCRIPT_SWITCH_COST, SWITCH_COST)
         enter = prior[None, :] - switch  # from state i (rows) into state j (columns)
         np.fill_diagonal(enter, 0.0)
-        enter_marked = prior[None, :] - switch * MARKED_SWITCH_SHARE
+        # a marked boundary discounts a switch within a script (across, the script change is the mark)
+        marked_switch = np.where(
+            state_group[:, None] == state_group[None, :], SAME_SCRIPT_SWITCH_COST * MARKED_SWITCH_SHARE, SWITCH_COST
+        )
+        enter_marked = prior[None, :] - marked_switch
         np.fill_diagonal(enter_marked, 0.0)
         score = emit[0] + prior
         back = np.zeros((len(words), n_states), dtype=np.intp)
@@ -705,23 +713,28 @@ class LanguageIdentifier:
         path.reverse()
         return path
 
-    def _emissions(self, ids: np.ndarray, candidates: tuple[int, ...]) -> np.ndarray:
+    def _emissions(self, ids: np.ndarray, candidates: tuple[int, ...], own: bool) -> np.ndarray:
         """Per word, its evidence for each candidate as the decoder weighs it: a fragment's
-        row plus DECODER_WORD_EXTRA x its word-list part (capped).  The gate before decoding
-        (``_switch_may_pay``) reads the fragment's own rows: whether a switch may pay is asked
-        of the evidence the label is calibrated on, where it falls of the words' evidence."""
+        row, plus DECODER_WORD_EXTRA x its word-list part (capped) among the languages of
+        the fragment's own script (``own``).  The gate before decoding (``_switch_may_pay``)
+        reads the fragment's own rows: whether a switch may pay is asked of the evidence
+        the label is calibrated on, where it falls of the words' evidence."""
         columns = self._columns(candidates)
         rows = self.model.word_vectors[ids].take(columns, axis=1)
-        if DECODER_WORD_EXTRA:
+        if DECODER_WORD_EXTRA and own:
             listed = self.model.word_frequency_part[ids].take(columns, axis=1)
             rows += DECODER_WORD_EXTRA * np.maximum(listed, -FREQUENCY_EXTRA_CAP)
         return rows
 
-    def _segment_prior(self, candidates: tuple[int, ...], ev: _Evidence, votes) -> np.ndarray:
+    def _segment_prior(self, candidates: tuple[int, ...], ev: _Evidence, votes, own: bool) -> np.ndarray:
         """Log prior over one script's candidates for a segment of this fragment
-        (leave-one-out when they are the fragment's own candidates): the document's
-        part at DECODER_PRIOR_SHARE of its weight."""
-        weight = PRIOR_WEIGHT * DECODER_PRIOR_SHARE
+        (leave-one-out when they are the fragment's own candidates); among the languages of
+        the fragment's own script (``own``), the document's part at DECODER_PRIOR_SHARE of
+        its weight.  In another script's segment both stay whole: which language of that
+        script does not decide whether a run is borrowed (a Latin term in Russian text is
+        scored against a mix of the Latin languages by their prior), and a flatter prior or
+        sharper words there let a lone option name ("dir", "--color") pay for a switch."""
+        weight = PRIOR_WEIGHT * (DECODER_PRIOR_SHARE if own else 1.0)
         if ev.candidates == candidates and ev.vote is not None:
             return self._log_prior(ev, votes, weight)
         prior = self._global_prior(candidates)
@@ -760,9 +773,9 @@ _INWORD_PUNCTUATION = frozenset("'’-‐‑")
 
 
 def _marked_boundary(gap: str) -> bool:
-    """A gap between two words where text often changes hands: none at all (glued), a
-    punctuation mark other than an apostrophe or hyphen, or a run of two or more spaces."""
-    if not gap or "  " in gap or "\t" in gap:
+    """A gap between two words where text often changes hands: none at all (glued), or a
+    punctuation mark other than an apostrophe or hyphen."""
+    if not gap:
         return True
     return any(unicodedata.category(ch)[0] == "P" and ch not in _INWORD_PUNCTUATION for ch in gap)
 
@@ -776,7 +789,9 @@ def _split_glued(words: list[tuple[int, int, str]]) -> list[tuple[int, int, str]
     changed = False
     for start, end, word in words:
         cuts = {m.start() for m in _CAMEL_RE.finditer(word)} if len(word) > 3 else set()
-        if not word.isascii():
+        # one regex search tells a word of one script group (nearly all) from a glued one
+        first = word.isascii() or next((c for c in word if c.isalpha()), None)
+        if first not in (True, None) and _several_scripts(word, script_of(first)):
             previous = None
             for i, ch in enumerate(word):
                 if not ch.isalpha():
