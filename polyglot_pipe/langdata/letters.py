@@ -163,29 +163,25 @@ def _signals(text: str) -> int:
     sum over tokens; tokens repeat across the candidates of one span (its
     context, its unchanged words), so each token's count is cached.
     """
-    cache = _SIGNALS_CACHE
+    return _cached_sum(text.split(), _SIGNALS_CACHE, _token_signals)
+
+
+def _cached_sum(parts, cache: dict, of):
+    """The sum of ``of(part)`` over ``parts``, in order, each part's value cached (bounded)."""
     total = 0
-    for token in text.split():
-        count = cache.get(token)
-        if count is None:
+    for part in parts:
+        value = cache.get(part)
+        if value is None:
             if len(cache) >= _MAX_CACHED:
                 cache.clear()
-            count = cache[token] = _token_signals(token)
-        total += count
+            value = cache[part] = of(part)
+        total += value
     return total
 
 
 def _token_signals(text: str) -> int:
     """``_signals`` of one token (no whitespace inside)."""
-    count = 0
-    cache = _WORD_SIGNALS
-    for word in _LETTERS_RE.findall(text):
-        hit = cache.get(word)
-        if hit is None:
-            if len(cache) >= _MAX_CACHED:
-                cache.clear()
-            hit = cache[word] = _word_signals(word)
-        count += hit
+    count = _cached_sum(_LETTERS_RE.findall(text), _WORD_SIGNALS, _word_signals)
     if not text.translate(_SYMBOL_TABLE):
         return count  # no character the loop below counts (each is non-ASCII and no letter)
     for word in text.split():
@@ -359,15 +355,7 @@ _WORD_LOW: dict[str, float] = {}
 
 def _token_sum(token: str, cache: dict[str, float], of) -> float:
     """The sum of ``of(word)`` over the token's normalised words, each word's value cached."""
-    total = 0.0
-    for word in token.translate(_NORMAL_TABLE).split():
-        value = cache.get(word)
-        if value is None:
-            if len(cache) >= _MAX_CACHED:
-                cache.clear()
-            value = cache[word] = of(word)
-        total += value
-    return total
+    return float(_cached_sum(token.translate(_NORMAL_TABLE).split(), cache, of))
 
 
 def _quick_raw(raw: str) -> float:
