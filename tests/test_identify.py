@@ -423,3 +423,28 @@ def test_markup_around_a_foreign_phrase_is_cut_off_at_its_tags_and_marked_as_cod
         ("</p></body></html>", "und", "code"),
     ]
     assert "".join(doc.space_before + f.original + f.space_after for f in doc.fragments) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.integers(1, 8),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_the_small_best_path_search_finds_numpys_path(n_words, n_states, seed, ties):
+    """The plain-Python search used for a few states gives the numpy search's path, ties
+    included (both take the first best), so labels do not depend on which one ran."""
+    import numpy as np
+
+    from polyglot_pipe.stages.identify import _best_path, _best_path_small
+
+    rng = np.random.default_rng(seed)
+    draw = (lambda *shape: rng.integers(-3, 3, shape).astype(float)) if ties else (lambda *shape: rng.normal(0, 5, shape))
+    emit, prior = draw(n_words, n_states), draw(n_states)
+    switch = rng.choice([6.0, 20.0], (n_states, n_states))
+    enter, enter_marked = prior[None, :] - switch, prior[None, :] - switch / 2
+    np.fill_diagonal(enter, 0.0)
+    np.fill_diagonal(enter_marked, 0.0)
+    marked = list(rng.random(max(n_words - 1, 0)) < 0.3)
+    assert _best_path_small(emit, prior, enter, enter_marked, marked) == _best_path(emit, prior, enter, enter_marked, marked)
