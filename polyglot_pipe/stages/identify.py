@@ -23,7 +23,7 @@ character n-grams cannot, and word lists for the languages wordfreq lacks,
    script other than Latin); a cost per switch (SWITCH_COST across scripts,
    SAME_SCRIPT_SWITCH_COST within one, half of that at a marked boundary:
    punctuation, a glued word) and the document prior once per segment (a share of it
-   among the fragment's own script).  Glued words ("keys.НеверноFile", "signatureNumber") are
+   among the fragment's own script).  Glued words ("says.НеверноFile", "signatureNumber") are
    split where the script or the case says a word starts.  A Latin name inside a
    Russian sentence cannot pay for two switches and stays; "неверное выражение"
    inside an English sentence can.  The decoder runs only where a switch could
@@ -100,15 +100,15 @@ NAME_EVIDENCE_SHARE = 0.5
 #: (python bench/langid/run_placement.py --split dev) and checked on eval.jsonl's mixed dev
 #: documents (bench/README.md "Decoder, second round" has the sweeps and the test figures):
 #: - DECODER_PRIOR_SHARE: the share of the document prior's weight (PRIOR_WEIGHT; the
-#:   global prior is kept whole) a segment pays on entering its language inside a fragment.  At full weight a foreign run paid ~20 nats of prior on top
-#:   of two switches; the prior still decides whole fragments and the decoder's pieces
-#:   (``_label_pieces``) at full weight.  0.25 among 1 / 0.5 / 0.25 / 0 (0 lost short lines
-#:   in documents).
+#:   global prior is kept whole) a segment pays on entering its language inside a fragment.
+#:   At full weight a foreign run paid ~20 nats of prior on top of two switches; the prior
+#:   still decides whole fragments and the decoder's pieces (``_label_pieces``) at full
+#:   weight.  0.25 among 1 / 0.5 / 0.25 / 0 (0 lost short lines in documents).
 #: - NONLATIN_BORROW_PER_LETTER: BORROW_PER_LETTER for a word of another script than Latin.
 #:   Latin-script names and terms turn up in text of every script ("Я использую Python"),
 #:   words of other scripts in Latin text rarely: a one-word Thai run inside an English
 #:   sentence ("The buffer เสร็จ from") could not pay its two switches at 2 nats a letter.
-#:   Nor does such a word get NAME_BORROW_SHARE when capitalised ("RFC822.НеверноFile").
+#:   Nor does such a word get NAME_BORROW_SHARE when capitalised ("says.НеверноFile").
 #: - MARKED_SWITCH_SHARE: the share of a same-script switch's cost paid at a marked boundary
 #:   (``_marked_boundary``: punctuation, a glued word), where scraped text changes hands far
 #:   more often than between two plain words.  0.5 among 1 / 0.75 / 0.5 / 0.25 (0.25 cost
@@ -573,18 +573,12 @@ class LanguageIdentifier:
         words = self.model.words(local.lower() if lowered else local)
         if len(words) < 2:
             return [frag]
-        ids = self.model.word_ids([w for _, _, w in words])
-        keep = np.flatnonzero(ids >= 0)
-        if len(keep) < 2:
+        words, ids = self._with_evidence(words)
+        if len(words) < 2:
             return [frag]
-        words = [words[i] for i in keep.tolist()]
-        ids = ids[keep]
         glued = _split_glued(words) if not local.isascii() or _CAMEL_RE.search(local) else None
         if glued is not None:  # score the parts of glued words as words of their own
-            ids = self.model.word_ids([w for _, _, w in glued])
-            keep = np.flatnonzero(ids >= 0)
-            words = [glued[i] for i in keep.tolist()]
-            ids = ids[keep]
+            words, ids = self._with_evidence(glued)
             if len(words) < 2:
                 return [frag]
         marked = [_marked_boundary(local[words[t][1] : words[t + 1][0]]) for t in range(len(words) - 1)]
@@ -600,6 +594,12 @@ class LanguageIdentifier:
         if len(pieces) < 2:
             return [frag]
         return self._label_pieces(text, pieces, votes)
+
+    def _with_evidence(self, words: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]], np.ndarray]:
+        """The words that have evidence (some n-gram a profile knows), with their word-store rows."""
+        ids = self.model.word_ids([w for _, _, w in words])
+        keep = np.flatnonzero(ids >= 0)
+        return [words[i] for i in keep.tolist()], ids[keep]
 
     def _label_pieces(self, text: str, pieces: list[Fragment], votes) -> list[Fragment]:
         scripts = [dominant_script(piece.original) for piece in pieces]
@@ -663,7 +663,7 @@ class LanguageIdentifier:
             block = self._emissions(ids[rows_at], candidates, own) * trust
             block -= block.max(axis=1, keepdims=True)
             block[names[rows_at]] *= NAME_EVIDENCE_SHARE  # a name says little about which language of its script
-            segment_prior = self._segment_prior(candidates, ev, votes, own)
+            segment_prior = self._segment_prior(candidates, ev, votes)
             prior = segment_prior - segment_prior.max()  # entering the likeliest costs only the switch
             weighted = block + (prior - np.log(np.exp(prior).sum()))
             top = weighted.max(axis=1)
@@ -689,14 +689,12 @@ class LanguageIdentifier:
             prior[members] = part_prior
             state_group[members] = g
             first += len(profiles)
-        switch = np.where(state_group[:, None] == state_group[None, :], SAME_SCRIPT_SWITCH_COST, SWITCH_COST)
-        enter = prior[None, :] - switch  # from state i (rows) into state j (columns)
+        same_script = state_group[:, None] == state_group[None, :]
+        enter = prior[None, :] - np.where(same_script, SAME_SCRIPT_SWITCH_COST, SWITCH_COST)  # from i (rows) into j
         np.fill_diagonal(enter, 0.0)
         # a marked boundary discounts a switch within a script (across, the script change is the mark)
-        marked_switch = np.where(
-            state_group[:, None] == state_group[None, :], SAME_SCRIPT_SWITCH_COST * MARKED_SWITCH_SHARE, SWITCH_COST
-        )
-        enter_marked = prior[None, :] - marked_switch
+        marked_cost = np.where(same_script, SAME_SCRIPT_SWITCH_COST * MARKED_SWITCH_SHARE, SWITCH_COST)
+        enter_marked = prior[None, :] - marked_cost
         np.fill_diagonal(enter_marked, 0.0)
         search = _best_path_small if n_states <= _SMALL_VITERBI else _best_path
         return search(emit, prior, enter, enter_marked, marked)
@@ -714,16 +712,17 @@ class LanguageIdentifier:
             rows += DECODER_WORD_EXTRA * np.maximum(listed, -FREQUENCY_EXTRA_CAP)
         return rows
 
-    def _segment_prior(self, candidates: tuple[int, ...], ev: _Evidence, votes, own: bool) -> np.ndarray:
+    def _segment_prior(self, candidates: tuple[int, ...], ev: _Evidence, votes) -> np.ndarray:
         """Log prior over one script's candidates for a segment of this fragment
         (leave-one-out when they are the fragment's own candidates); among the languages of
-        the fragment's own script (``own``), the document's part at DECODER_PRIOR_SHARE of
-        its weight.  In another script's segment both stay whole: which language of that
-        script does not decide whether a run is borrowed (a Latin term in Russian text is
-        scored against a mix of the Latin languages by their prior), and a flatter prior or
-        sharper words there let a lone option name ("dir", "--color") pay for a switch."""
+        the fragment's own script, the document's part at DECODER_PRIOR_SHARE of its weight. In
+        another script's segment both stay whole: which language of that script does not decide
+        whether a run is borrowed (a Latin term in Russian text is scored against a mix of the
+        Latin languages by their prior), and a flatter prior or sharper words there let a lone
+        option name ("dir", "--color") pay for a switch."""
+        own = ev.candidates == candidates
         weight = PRIOR_WEIGHT * (DECODER_PRIOR_SHARE if own else 1.0)
-        if ev.candidates == candidates and ev.vote is not None:
+        if own and ev.vote is not None:
             return self._log_prior(ev, votes, weight)
         prior = self._global_prior(candidates)
         total = votes.get(candidates)
